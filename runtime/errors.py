@@ -1,0 +1,80 @@
+"""Every error the runtime raises on purpose, under one root.
+
+    SessionRuntimeError                  (root; carries thread_id, node, step where known)
+    ├── GraphDefinitionError             compile time: names the bad node, edge or key
+    ├── InvalidConfigError               bad ``config``: shows the expected shape  (also TypeError)
+    ├── EmptyInputError                  ``invoke(None)`` on a thread with nothing to resume
+    ├── InvalidUpdateError               a bad node return or two writes to a LastValue key
+    ├── GraphRecursionError              more super-steps than ``recursion_limit``
+    ├── SessionBusyError                 a turn is running and the strategy is ``reject``
+    ├── MailboxFullError                 the thread's mailbox holds ``mailbox_size`` turns
+    ├── ShuttingDownError                the runtime is closing or closed
+    ├── SerializationError               a value cannot be encoded; ``path`` names where
+    └── StoreError
+        ├── StoreUnavailableError        the store cannot serve now, after retries/backpressure
+        ├── CorruptCheckpointError       a stored record cannot be decoded (only its thread fails)
+        └── StaleOwnerError              another process owns the thread now
+
+A node's own exception reaches the caller as itself (not wrapped), with a note
+(``add_note``) naming the thread, node and step.
+"""
+
+from __future__ import annotations
+
+from stores.errors import (
+    CorruptCheckpointError,
+    SerializationError,
+    SessionRuntimeError,
+    StaleOwnerError,
+    StoreError,
+    StoreUnavailableError,
+)
+
+__all__ = [
+    "CorruptCheckpointError",
+    "EmptyInputError",
+    "GraphDefinitionError",
+    "GraphRecursionError",
+    "InvalidConfigError",
+    "InvalidUpdateError",
+    "MailboxFullError",
+    "SerializationError",
+    "SessionBusyError",
+    "SessionRuntimeError",
+    "ShuttingDownError",
+    "StaleOwnerError",
+    "StoreError",
+    "StoreUnavailableError",
+]
+
+
+class GraphDefinitionError(SessionRuntimeError):
+    """The graph cannot be compiled; the message names the culprit and the fix."""
+
+
+class InvalidConfigError(SessionRuntimeError, TypeError):
+    """``config`` is not of the expected shape."""
+
+
+class EmptyInputError(SessionRuntimeError):
+    """``invoke(None, config)`` on a thread that has nothing to resume."""
+
+
+class InvalidUpdateError(SessionRuntimeError):
+    """A node returned something that is not an update, or two nodes wrote one LastValue key."""
+
+
+class GraphRecursionError(SessionRuntimeError, RecursionError):
+    """The turn needed more super-steps than ``config["recursion_limit"]``."""
+
+
+class SessionBusyError(SessionRuntimeError):
+    """A turn is already running on this thread and the multitask strategy is ``reject``."""
+
+
+class MailboxFullError(SessionRuntimeError):
+    """The thread's mailbox is full (``mailbox_size``); retry later or raise the bound."""
+
+
+class ShuttingDownError(SessionRuntimeError):
+    """The runtime is closing or closed and takes no new turns."""

@@ -1,0 +1,116 @@
+"""The store protocol: what the runtime needs from a backend.
+
+Two roles share one object: as a *checkpointer* a store keeps sessions (checkpoint and
+thread rows); as a *memory store* it keeps cross-session items (LangGraph's ``BaseStore``).
+Every backend passes the one conformance suite in ``tests/stores``.
+
+Rules every backend keeps:
+
+* ``write_batch`` is atomic: after a crash either all of a batch is there or none of it.
+* One writer: the runtime's flusher is the only caller of ``write_batch`` for a store, so a
+  backend need not order concurrent batches; reads may run concurrently with a write.
+* Rows go in and come out as they are; a store never decodes a payload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from .records import CheckpointRow, Item, ThreadRow, WriteBatch
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A session store backend."""
+
+    async def open(self) -> None:
+        """Connect and create or migrate the schema. Idempotent."""
+
+    async def close(self) -> None:
+        """Close connections. Idempotent; the store may be opened again."""
+
+    # -- checkpoints -------------------------------------------------------------------
+    async def write_batch(self, batch: WriteBatch) -> None:
+        """Apply a group commit atomically (``discard``, then ``checkpoints``, then ``threads``)."""
+
+    async def load_chain(self, thread_id: str, seq: int | None = None) -> list[CheckpointRow]:
+        """Rows needed to rebuild the state at ``seq`` (the thread's head when ``None``).
+
+        Ascending by ``seq``: every row of the thread from the target's ``base`` up to the
+        target itself (rows of other branches in that range may be included; the caller
+        follows ``parent``). Empty when the thread or the checkpoint does not exist.
+        """
+
+    async def list_checkpoints(
+        self,
+        thread_id: str,
+        *,
+        before: int | None = None,
+        limit: int | None = None,
+        ascending: bool = False,
+    ) -> list[CheckpointRow]:
+        """Rows of a thread, newest first (or oldest first), with ``seq < before``."""
+
+    # -- threads -----------------------------------------------------------------------
+    async def get_thread(self, thread_id: str) -> ThreadRow | None:
+        """The thread's row, or ``None``."""
+
+    async def list_threads(
+        self,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[ThreadRow]:
+        """Threads, most recently updated first, optionally only those with ``status``."""
+
+    async def delete_thread(self, thread_id: str) -> bool:
+        """Delete a thread's row and all its checkpoints. ``True`` if it existed."""
+
+    # -- cross-session memory ----------------------------------------------------------
+    async def put_item(self, namespace: tuple[str, ...], key: str, value: dict[str, Any]) -> None:
+        """Insert or replace an item (``created_at`` kept on replace)."""
+
+    async def get_item(self, namespace: tuple[str, ...], key: str) -> Item | None:
+        """One item, or ``None``."""
+
+    async def delete_item(self, namespace: tuple[str, ...], key: str) -> None:
+        """Delete an item if present."""
+
+    async def search_items(
+        self,
+        namespace_prefix: tuple[str, ...],
+        *,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[Item]:
+        """Items whose namespace starts with the prefix and whose value matches every
+        ``filter`` key by equality; most recently updated first."""
+
+    async def list_namespaces(
+        self,
+        *,
+        prefix: tuple[str, ...] = (),
+        max_depth: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[tuple[str, ...]]:
+        """Distinct namespaces under ``prefix`` (truncated to ``max_depth``), sorted."""
+
+    def statistics(self) -> Any:
+        """A frozen snapshot of the backend's counters."""
+
+
+def check_namespace(namespace: Sequence[str]) -> tuple[str, ...]:
+    """Validate a memory namespace: a non-empty tuple of non-empty strings without dots."""
+    ns = tuple(namespace)
+    if not ns:
+        raise ValueError("a namespace needs at least one label, e.g. ('users', 'u1')")
+    for label in ns:
+        if not isinstance(label, str) or not label or "." in label:
+            raise ValueError(
+                f"namespace labels must be non-empty strings without '.', got {label!r} in {ns!r}"
+            )
+    return ns
