@@ -5,10 +5,9 @@ encoded at turn time (so a value that cannot be encoded fails the turn, not the 
 The payload of a checkpoint row is a :class:`Checkpoint`.
 
 A checkpoint is either a *snapshot* (``base == seq``: it carries the full state) or a
-*delta* (it carries only its step's writes; its state is the snapshot at ``base`` with the
-writes of every checkpoint on the parent chain from there replayed through the reducers).
-Replaying needs the graph's reducers, so it happens in ``runtime``; stores never look
-inside a payload.
+*delta* (it carries only its step's changes; its state is the snapshot at ``base`` with the
+changes of every checkpoint on the parent chain from there applied in order). Stores never
+look inside a payload; ``runtime`` decodes and replays.
 """
 
 from __future__ import annotations
@@ -38,14 +37,26 @@ class Checkpoint(msgspec.Struct, frozen=True, array_like=True, omit_defaults=Tru
     """Unix time, seconds."""
     next: tuple[str, ...]
     """Nodes to run from this checkpoint (empty when the thread is at rest)."""
-    writes: list[tuple[str, str, Any]]
-    """This step's writes as ``(node, channel, value)``, in the order they were applied."""
+    changes: list[tuple[str, int, Any]]
+    """What this step did to the state, as ``(channel, op, value)`` in order: ``op`` is
+    :data:`SET` (the channel now holds ``value``) or :data:`APPEND` (the channel's list was
+    extended by the items of ``value``). Changes, not the nodes' raw writes, are kept so that
+    replay needs no reducers (some, like ``add_messages``, are not deterministic) and so that
+    append-shaped updates cost only their new items."""
     values: msgspec.Raw | None = None
     """Full state (an encoded ``dict``) when this checkpoint is a snapshot, else ``None``."""
     metadata: dict[str, Any] = {}
-    """Caller metadata (user, request id, custom ``configurable`` keys) and audit data."""
+    """Caller metadata (user, request id, custom ``configurable`` keys)."""
+    tasks: list[tuple[str, float, list[str]]] = []
+    """Audit trail: ``(node, seconds, channels written)`` for each node run in this step."""
     extra: dict[str, Any] = {}
     """Engine bookkeeping beyond ``next`` (join progress, pending sends, interrupts)."""
+
+
+#: ``Checkpoint.changes`` op: the channel is set to the value.
+SET = 0
+#: ``Checkpoint.changes`` op: the channel's list is extended by the value's items.
+APPEND = 1
 
 
 class CheckpointRow(NamedTuple):
