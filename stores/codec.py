@@ -8,6 +8,7 @@ it to a msgpack extension code and a pair of plain functions.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -54,7 +55,37 @@ def _ext_hook(code: int, data: memoryview) -> Any:
 
 _encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
 _decoder = msgspec.msgpack.Decoder(ext_hook=_ext_hook)
-_checkpoint_decoder = msgspec.msgpack.Decoder(Checkpoint, ext_hook=_ext_hook)
+
+
+def _wire_struct(cls: type[msgspec.Struct]) -> tuple[type[msgspec.Struct], tuple[int, ...]]:
+    """A twin of ``cls`` for decoding, with each ``Raw | None`` field typed plain ``Raw``.
+
+    msgspec cannot decode ``Raw`` inside a union (it expects ``nil`` and rejects anything
+    else), so a snapshot's ``values`` would never decode. The twin takes the field as
+    ``Raw``; an encoded ``None`` then arrives as ``Raw(b"\\xc0")`` and is turned back into
+    ``None``. Built from ``cls`` so that fields added later follow automatically.
+    """
+    specs: list[tuple[str, Any, Any]] = []
+    optional_raw: list[int] = []
+    for i, f in enumerate(msgspec.structs.fields(cls)):
+        args = typing.get_args(f.type)
+        if msgspec.Raw in args and type(None) in args:
+            optional_raw.append(i)
+            specs.append((f.name, msgspec.Raw, msgspec.field(default=_NIL)))
+        elif f.default_factory is not msgspec.NODEFAULT:
+            specs.append((f.name, f.type, msgspec.field(default_factory=f.default_factory)))
+        elif f.default is not msgspec.NODEFAULT:
+            specs.append((f.name, f.type, f.default))
+        else:
+            specs.append((f.name, f.type))  # type: ignore[arg-type]
+    cfg = cls.__struct_config__
+    wire = msgspec.defstruct(f"_Wire{cls.__name__}", specs, array_like=cfg.array_like)
+    return wire, tuple(optional_raw)
+
+
+_NIL = msgspec.Raw(b"\xc0")  # msgpack nil
+_WireCheckpoint, _OPTIONAL_RAW = _wire_struct(Checkpoint)
+_checkpoint_decoder = msgspec.msgpack.Decoder(_WireCheckpoint, ext_hook=_ext_hook)
 
 #: Encode a value to bytes. Raises ``TypeError``; use :func:`encode_value` at API edges.
 encode = _encoder.encode
@@ -71,7 +102,12 @@ def encode_value(value: Any, *, what: str = "value", thread_id: str | None = Non
 
 
 def serialization_error(
-    value: Any, exc: BaseException, *, what: str, thread_id: str | None = None, node: str | None = None
+    value: Any,
+    exc: BaseException,
+    *,
+    what: str,
+    thread_id: str | None = None,
+    node: str | None = None,
 ) -> SerializationError:
     """Build the error for a value that failed to encode, locating the culprit."""
     path, culprit = _find_unencodable(value, what)
@@ -89,7 +125,7 @@ def _find_unencodable(value: Any, path: str) -> tuple[str, Any]:
     try:
         _encoder.encode(value)
         return path, value
-    except Exception:  # noqa: BLE001 - we are locating the failure, any error counts
+    except Exception:  # locating the failure: any error counts
         pass
     children: list[tuple[str, Any]] = []
     if isinstance(value, dict):
@@ -98,7 +134,7 @@ def _find_unencodable(value: Any, path: str) -> tuple[str, Any]:
         for k in value:
             try:
                 _encoder.encode(k)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 return f"{path} key {k!r}", k
     elif isinstance(value, list | tuple | set | frozenset):
         children = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
@@ -109,7 +145,7 @@ def _find_unencodable(value: Any, path: str) -> tuple[str, Any]:
     for child_path, child in children:
         try:
             _encoder.encode(child)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return _find_unencodable(child, child_path)
     return path, value
 
@@ -119,12 +155,21 @@ def encode_checkpoint(checkpoint: Checkpoint) -> bytes:
     return _encoder.encode(checkpoint)
 
 
-def decode_checkpoint(payload: bytes, *, thread_id: str | None = None, seq: int | None = None) -> Checkpoint:
+def decode_checkpoint(
+    payload: bytes, *, thread_id: str | None = None, seq: int | None = None
+) -> Checkpoint:
     """Decode a checkpoint payload; a bad one raises :class:`CorruptCheckpointError`."""
     try:
-        return _checkpoint_decoder.decode(payload)
-    except (msgspec.DecodeError, ValueError) as exc:
+        wire = _checkpoint_decoder.decode(payload)
+    # TypeError too: a registered type's decode function may raise anything on bad bytes
+    except (msgspec.DecodeError, ValueError, TypeError) as exc:
+        which = "a checkpoint" if seq is None else f"checkpoint {seq}"
         raise CorruptCheckpointError(
-            f"checkpoint {seq} cannot be decoded ({exc}); the row is left as it is",
+            f"{which} cannot be decoded ({exc}); the row is left as it is",
             thread_id=thread_id,
         ) from exc
+    fields = list(msgspec.structs.astuple(wire))
+    for i in _OPTIONAL_RAW:
+        if fields[i] == _NIL:
+            fields[i] = None
+    return Checkpoint(*fields)

@@ -46,7 +46,9 @@ class SessionRuntimeError(Exception):
         return f"{self.message} ({', '.join(where)})" if where else self.message
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (type(self), self.message, self.thread_id, self.node, self.step))
+        # the instance dict rides along so that subclass fields (``path``...) survive pickling
+        args = (type(self), self.message, self.thread_id, self.node, self.step)
+        return (_rebuild, args, self.__dict__)
 
 
 def _rebuild(

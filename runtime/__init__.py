@@ -1,0 +1,78 @@
+"""session-actors: durable multi-turn sessions for LangGraph-style graphs.
+
+A supervisor runs one async actor per active thread; each actor serializes its thread's
+turns through a mailbox and hands checkpoints to a write-behind flusher that group-commits
+them to the store (SQLite by default). Idle actors are evicted and rehydrated on demand.
+
+Layers (each uses only those below it)::
+
+    runtime.api         CompiledGraph face, sync portal, snapshots, config parsing
+    runtime.supervisor  thread id -> actor; activation, eviction, rehydration, shutdown
+    runtime.flusher     write-behind group commit; durability waits; backpressure
+    runtime.actor       SessionActor + Mailbox: one turn at a time per thread
+    runtime.engine      one turn as super-steps; checkpoint records; replay
+    runtime.graph       StateGraph builder and validation: pure, no I/O
+    stores              Store protocol, records, codec, memory and SQLite backends
+"""
+
+from runtime.api import CompiledGraph, PregelTask, StateSnapshot, ThreadInfo
+from runtime.errors import (
+    CorruptCheckpointError,
+    EmptyInputError,
+    GraphDefinitionError,
+    GraphRecursionError,
+    InvalidConfigError,
+    InvalidUpdateError,
+    MailboxFullError,
+    SerializationError,
+    SessionBusyError,
+    SessionRuntimeError,
+    ShuttingDownError,
+    StaleOwnerError,
+    StoreError,
+    StoreUnavailableError,
+)
+from runtime.graph import (
+    END,
+    START,
+    Command,
+    Interrupt,
+    MessagesState,
+    RemoveMessage,
+    Send,
+    StateGraph,
+    add_messages,
+)
+from runtime.supervisor import RuntimeStatistics, Supervisor
+
+__all__ = [
+    "END",
+    "START",
+    "Command",
+    "CompiledGraph",
+    "CorruptCheckpointError",
+    "EmptyInputError",
+    "GraphDefinitionError",
+    "GraphRecursionError",
+    "Interrupt",
+    "InvalidConfigError",
+    "InvalidUpdateError",
+    "MailboxFullError",
+    "MessagesState",
+    "PregelTask",
+    "RemoveMessage",
+    "RuntimeStatistics",
+    "Send",
+    "SerializationError",
+    "SessionBusyError",
+    "SessionRuntimeError",
+    "ShuttingDownError",
+    "StaleOwnerError",
+    "StateGraph",
+    "StateSnapshot",
+    "StoreError",
+    "StoreUnavailableError",
+    "Supervisor",
+    "ThreadInfo",
+    "add_messages",
+]

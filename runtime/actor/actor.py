@@ -1,0 +1,114 @@
+"""One actor per active thread: takes envelopes from its mailbox one at a time.
+
+The actor owns its thread's ``ThreadState``; turns never interleave and never re-enter.
+A caller that stops waiting (cancelled, disconnected) before its turn starts has the turn
+skipped; once a turn has started it runs to the end and commits, whatever the caller does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from runtime.engine import Engine, EventSink, RunConfig, ThreadState
+
+from .mailbox import Mailbox
+
+if TYPE_CHECKING:
+    from runtime.flusher import Flusher
+
+
+class Envelope:
+    """One request for an actor: a turn, or a call run in the actor's order."""
+
+    __slots__ = ("call", "cfg", "future", "input", "on_event", "seq")
+
+    def __init__(
+        self,
+        input: Any,
+        cfg: RunConfig | None,
+        on_event: EventSink | None = None,
+        call: Callable[[SessionActor], Awaitable[Any]] | None = None,
+    ) -> None:
+        self.input = input
+        self.cfg = cfg
+        self.on_event = on_event
+        self.call = call
+        self.future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.seq = 0
+        """Highest checkpoint id when the turn ended (what a ``"sync"`` caller waits for)."""
+
+
+class SessionActor:
+    """The single owner of one thread's state while it is in memory."""
+
+    __slots__ = ("_on_row", "busy", "engine", "head", "last_used", "mailbox", "task", "thread_id")
+
+    def __init__(
+        self, head: ThreadState, engine: Engine, flusher: Flusher, mailbox_size: int, now: float
+    ) -> None:
+        self.thread_id = head.thread_id
+        self.head = head
+        self.engine = engine
+        self.mailbox: Mailbox[Envelope | None] = Mailbox(mailbox_size, head.thread_id)
+        self._on_row = partial(flusher.add, head)
+        self.busy = False
+        self.last_used = now
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"session-actor:{self.thread_id}"
+        )
+
+    def stop_nowait(self) -> None:
+        """Ask the loop to end after what is queued (``None`` is the stop message)."""
+        self.mailbox.put_control(None)
+
+    @property
+    def idle(self) -> bool:
+        return not self.busy and not self.mailbox
+
+    async def _run(self) -> None:
+        mailbox = self.mailbox
+        while True:
+            # Under load the next envelope is already there: take it without a suspension.
+            env = mailbox.get_nowait() if mailbox else await mailbox.get()
+            if env is None:
+                return
+            await self._handle(env)
+
+    async def _handle(self, env: Envelope) -> None:
+        fut = env.future
+        if fut.done():  # the caller gave up before the turn started: skip it
+            return
+        self.busy = True
+        head = self.head
+        try:
+            if env.call is not None:
+                result = await env.call(self)
+            else:
+                assert env.cfg is not None
+                head.status = "busy"
+                result = await self.engine.run(head, env.input, env.cfg, self._on_row, env.on_event)
+                head.status = "interrupted" if head.next else "idle"
+        except asyncio.CancelledError:
+            head.status = "idle"
+            if not fut.done():
+                fut.cancel()
+            raise
+        except BaseException as exc:
+            head.status = "error"
+            env.seq = head.top
+            if not fut.done():
+                fut.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            env.seq = head.top
+            if not fut.done():
+                fut.set_result(result)
+        finally:
+            self.busy = False

@@ -1,0 +1,89 @@
+"""A bounded single-consumer mailbox: many callers put, one actor takes, in order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Generic, TypeVar
+
+import msgspec
+
+from runtime.errors import MailboxFullError
+
+T = TypeVar("T")
+
+
+class MailboxStatistics(msgspec.Struct, frozen=True):
+    depth: int
+    """Messages waiting now."""
+    max_size: int
+    put_total: int
+    rejected_total: int
+    """Puts refused because the mailbox was full."""
+
+
+class Mailbox(Generic[T]):
+    """FIFO of bounded size with one consumer.
+
+    A deque plus one waiter future: cheaper than ``asyncio.Queue`` on the hot path, and
+    ``put_nowait`` refuses at once when full instead of making callers wait (overload
+    should surface as an error a server can turn into a 503, not as unbounded latency).
+    """
+
+    __slots__ = ("_items", "_max", "_puts", "_rejected", "_waiter", "thread_id")
+
+    def __init__(self, max_size: int, thread_id: str = "") -> None:
+        self._items: deque[T] = deque()
+        self._max = max_size
+        self._waiter: asyncio.Future[None] | None = None
+        self._puts = 0
+        self._rejected = 0
+        self.thread_id = thread_id
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put_nowait(self, item: T) -> None:
+        if len(self._items) >= self._max:
+            self._rejected += 1
+            raise MailboxFullError(
+                f"the mailbox holds {self._max} queued turns already (mailbox_size); "
+                "retry later or compile with a larger mailbox_size",
+                thread_id=self.thread_id,
+            )
+        self._items.append(item)
+        self._puts += 1
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def put_control(self, item: T) -> None:
+        """Put ``item`` last, bypassing the bound (control messages such as stop)."""
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def get_nowait(self) -> T:
+        """The first message; the mailbox must not be empty."""
+        return self._items.popleft()
+
+    async def get(self) -> T:
+        items = self._items
+        while not items:
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            await waiter
+        return items.popleft()
+
+    def drain(self) -> list[T]:
+        """Take everything queued (shutdown, eviction races)."""
+        out = list(self._items)
+        self._items.clear()
+        return out
+
+    def statistics(self) -> MailboxStatistics:
+        return MailboxStatistics(len(self._items), self._max, self._puts, self._rejected)

@@ -1,0 +1,413 @@
+"""``CompiledGraph``: the LangGraph-shaped face over one ``Supervisor``.
+
+Every method is async at heart; each sync twin runs its async twin on the loop the runtime
+lives on (the portal loop when it was first used from sync code) and blocks for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+from runtime.engine import RunConfig
+from runtime.engine.replay import chain, rebuild, states_forward
+from runtime.errors import InvalidConfigError
+from runtime.graph.spec import GraphSpec
+from runtime.supervisor import Durability, RuntimeStatistics, Strategy, Supervisor
+from stores import Store, codec
+
+from .config import parse_config
+from .portal import portal_loop, register_closer, run_sync
+from .snapshot import StateSnapshot, ThreadInfo, empty_snapshot, iso, snapshot
+
+STREAM_MODES = ("values", "updates")
+_DONE: Any = object()
+
+
+class CompiledGraph:
+    """A compiled graph with durable sessions. Build it with ``StateGraph.compile()``."""
+
+    def __init__(
+        self,
+        spec: GraphSpec,
+        checkpointer: Store | None = None,
+        *,
+        store: Any = None,
+        **runtime_options: Any,
+    ) -> None:
+        self.spec = spec
+        self.checkpointer = checkpointer
+        self.store = store
+        self.supervisor = Supervisor(spec, checkpointer, store=store, **runtime_options)
+        register_closer(self)
+
+    # -- loop binding --------------------------------------------------------------------
+    async def _local(self) -> bool:
+        """Make the runtime usable from the running loop; ``False``: it lives on another
+        live loop, forward the call there."""
+        sup = self.supervisor
+        loop = sup.loop
+        if loop is None:
+            await sup.start()
+            return True
+        if loop.is_closed() or not loop.is_running():
+            sup.forget_loop()
+            await sup.start()
+            return True
+        return loop is asyncio.get_running_loop()
+
+    async def _forward(self, coro: Any) -> Any:
+        assert self.supervisor.loop is not None
+        return await asyncio.wrap_future(
+            asyncio.run_coroutine_threadsafe(coro, self.supervisor.loop)
+        )
+
+    def _sync_loop(self) -> asyncio.AbstractEventLoop:
+        loop = self.supervisor.loop
+        if loop is not None and loop.is_running():
+            return loop
+        return portal_loop()
+
+    def _cfg(self, config: Any) -> RunConfig:
+        if self.checkpointer is None and (
+            config is None or "thread_id" not in (config.get("configurable") or {})
+        ):
+            # Without a checkpointer there is no session, so no thread id is needed.
+            raw = dict(config or {})
+            return RunConfig(
+                "",
+                raw=raw,
+                configurable=raw.get("configurable") or {},
+                recursion_limit=raw.get("recursion_limit", 25),
+            )
+        return parse_config(config)
+
+    # -- turns ---------------------------------------------------------------------------
+    async def ainvoke(
+        self,
+        input: Any,
+        config: Any = None,
+        *,
+        durability: Durability | None = None,
+        multitask_strategy: Strategy | None = None,
+        **_: Any,
+    ) -> Any:
+        """Run one turn of the session ``config["configurable"]["thread_id"]``."""
+        sup = self.supervisor
+        if sup.loop is not asyncio.get_running_loop() and not await self._local():
+            return await self._forward(
+                self.ainvoke(
+                    input, config, durability=durability, multitask_strategy=multitask_strategy
+                )
+            )
+        return await sup.turn(
+            input,
+            self._cfg(config),
+            durability=durability,
+            multitask_strategy=multitask_strategy,
+        )
+
+    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        return run_sync(self.ainvoke(input, config, **kwargs), self._sync_loop())
+
+    async def astream(
+        self,
+        input: Any,
+        config: Any = None,
+        *,
+        stream_mode: str | Sequence[str] = "values",
+        durability: Durability | None = None,
+        multitask_strategy: Strategy | None = None,
+        **_: Any,
+    ) -> AsyncIterator[Any]:
+        """Events as the turn runs: one mode yields payloads, a list yields ``(mode, data)``."""
+        single = isinstance(stream_mode, str)
+        modes = (stream_mode,) if isinstance(stream_mode, str) else tuple(stream_mode)
+        for m in modes:
+            if m not in STREAM_MODES:
+                raise ValueError(f"stream_mode must be among {STREAM_MODES}, got {m!r}")
+        if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
+            raise RuntimeError(
+                "astream() must run on the event loop this graph lives on; use stream() from "
+                "other threads"
+            )
+        cfg = self._cfg(config)
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        wanted = frozenset(modes)
+
+        def on_event(mode: str, payload: Any) -> None:
+            if mode in wanted:
+                queue.put_nowait(payload if single else (mode, payload))
+
+        task = asyncio.ensure_future(
+            self.supervisor.turn(
+                input,
+                cfg,
+                durability=durability,
+                multitask_strategy=multitask_strategy,
+                on_event=on_event,
+            )
+        )
+        task.add_done_callback(lambda _: queue.put_nowait(_DONE))
+        try:
+            while True:
+                item = await queue.get()
+                if item is _DONE:
+                    break
+                yield item
+            await task
+        finally:
+            # A consumer that stops early (client disconnect): a turn not yet started is
+            # skipped; one that started runs to its end and commits.
+            if not task.done():
+                task.cancel()
+
+    def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Iterator[Any]:
+        loop = self._sync_loop()
+        agen = self.astream(input, config, **kwargs)
+        try:
+            while True:
+                try:
+                    yield run_sync(agen.__anext__(), loop)
+                except StopAsyncIteration:
+                    return
+        finally:
+            run_sync(agen.aclose(), loop)
+
+    # -- state ---------------------------------------------------------------------------
+    async def aget_state(self, config: Any, *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's current state, or its state at ``configurable.checkpoint_id``."""
+        if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
+            return await self._forward(self.aget_state(config))  # type: ignore[no-any-return]
+        cfg = parse_config(config, what="get_state")
+        self._need_checkpointer("get_state")
+        tid = cfg.thread_id
+        sup = self.supervisor
+        if cfg.checkpoint_id is not None:
+            return await self._state_at(tid, cfg.checkpoint_id)
+        actor = sup.actor(tid)
+        head = actor.head if actor is not None else await sup.load_head(tid, activation=False)
+        if head.seq == 0:
+            return empty_snapshot(dict(config))
+        return snapshot(
+            tid,
+            head.seq,
+            head.parent,
+            head.copy_values(),
+            head.next,
+            head.step,
+            head.source,
+            head.checkpoint_meta,
+            head.checkpoint_at,
+        )
+
+    def get_state(self, config: Any, *, subgraphs: bool = False) -> StateSnapshot:
+        return run_sync(self.aget_state(config), self._sync_loop())
+
+    async def _rows(self, tid: str, seq: int | None = None) -> list[Any]:
+        assert self.checkpointer is not None
+        if seq is None:
+            rows = await self.checkpointer.list_checkpoints(tid, ascending=True)
+        else:
+            rows = await self.checkpointer.load_chain(tid, seq)
+        flusher = self.supervisor.flusher
+        pending = flusher.pending_rows(tid) if flusher is not None else []
+        if pending:
+            merged = {r.seq: r for r in rows}
+            merged.update((r.seq, r) for r in pending if seq is None or r.seq <= seq)
+            rows = [merged[k] for k in sorted(merged)]
+        return rows
+
+    async def _state_at(self, tid: str, seq: int) -> StateSnapshot:
+        path = chain(await self._rows(tid, seq), seq)
+        if not path:
+            raise InvalidConfigError(
+                f"thread {tid!r} has no checkpoint {seq}; take ids from get_state_history()",
+                thread_id=tid,
+            )
+        values, record = rebuild(path)
+        last = path[-1]
+        return snapshot(
+            tid,
+            last.seq,
+            last.parent,
+            values,
+            tuple(record.next),
+            record.step,
+            record.source,
+            record.metadata,
+            record.created_at,
+        )
+
+    async def aget_state_history(
+        self,
+        config: Any,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: Any = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        """Checkpoints of the thread, newest first."""
+        if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
+            raise RuntimeError("aget_state_history() must run on the graph's event loop")
+        cfg = parse_config(config, what="get_state_history")
+        self._need_checkpointer("get_state_history")
+        tid = cfg.thread_id
+        before_seq = parse_config(before).checkpoint_id if before is not None else None
+        upto = cfg.checkpoint_id
+        snaps = []
+        for row, record, values in states_forward(await self._rows(tid)):
+            snaps.append((row, record, values))
+        count = 0
+        for row, record, values in reversed(snaps):
+            if upto is not None and row.seq > upto:
+                continue
+            if before_seq is not None and row.seq >= before_seq:
+                continue
+            meta = {"source": record.source, "step": record.step, **record.metadata}
+            if filter and any(meta.get(k) != v for k, v in filter.items()):
+                continue
+            if limit is not None and count >= limit:
+                break
+            count += 1
+            yield snapshot(
+                tid,
+                row.seq,
+                row.parent,
+                codec.decode(codec.encode(values)),
+                tuple(record.next),
+                record.step,
+                record.source,
+                record.metadata,
+                record.created_at,
+            )
+
+    def get_state_history(self, config: Any, **kwargs: Any) -> Iterator[StateSnapshot]:
+        async def collect() -> list[StateSnapshot]:
+            return [s async for s in self.aget_state_history(config, **kwargs)]
+
+        return iter(run_sync(collect(), self._sync_loop()))
+
+    # -- threads -------------------------------------------------------------------------
+    async def aget_thread(self, thread_id: str) -> ThreadInfo | None:
+        if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
+            return await self._forward(self.aget_thread(thread_id))  # type: ignore[no-any-return]
+        self._need_checkpointer("get_thread")
+        assert self.checkpointer is not None
+        actor = self.supervisor.actor(thread_id)
+        row = await self.checkpointer.get_thread(thread_id)
+        if actor is not None:
+            h = actor.head
+            if row is None and h.seq == 0:
+                return None
+            return ThreadInfo(
+                thread_id, h.status, iso(h.created_at), iso(h.updated_at), _meta(h.metadata), h.top
+            )
+        if row is None:
+            return None
+        return ThreadInfo(
+            row.thread_id,
+            row.status,
+            iso(row.created_at),
+            iso(row.updated_at),
+            _meta(row.metadata),
+            row.head,
+        )
+
+    def get_thread(self, thread_id: str) -> ThreadInfo | None:
+        return run_sync(self.aget_thread(thread_id), self._sync_loop())
+
+    async def alist_threads(
+        self, *, status: str | None = None, limit: int | None = 100, offset: int = 0
+    ) -> list[ThreadInfo]:
+        if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
+            return await self._forward(  # type: ignore[no-any-return]
+                self.alist_threads(status=status, limit=limit, offset=offset)
+            )
+        self._need_checkpointer("list_threads")
+        assert self.checkpointer is not None
+        if self.supervisor.flusher is not None:
+            await self.supervisor.flusher.flush()  # thread rows are written with the batches
+        rows = await self.checkpointer.list_threads(status=status, limit=limit, offset=offset)
+        return [
+            ThreadInfo(
+                r.thread_id,
+                r.status,
+                iso(r.created_at),
+                iso(r.updated_at),
+                _meta(r.metadata),
+                r.head,
+            )
+            for r in rows
+        ]
+
+    def list_threads(self, **kwargs: Any) -> list[ThreadInfo]:
+        return run_sync(self.alist_threads(**kwargs), self._sync_loop())
+
+    async def adelete_thread(self, thread_id: str) -> bool:
+        """Delete a thread and its whole history (cross-session memory is kept)."""
+        if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
+            return await self._forward(self.adelete_thread(thread_id))  # type: ignore[no-any-return]
+        self._need_checkpointer("delete_thread")
+        return await self.supervisor.delete_thread(thread_id)
+
+    def delete_thread(self, thread_id: str) -> bool:
+        return run_sync(self.adelete_thread(thread_id), self._sync_loop())
+
+    def new_thread_id(self) -> str:
+        return str(uuid.uuid4())
+
+    # -- figures and lifecycle -----------------------------------------------------------
+    def statistics(self) -> RuntimeStatistics:
+        return self.supervisor.statistics()
+
+    async def aclose(self) -> None:
+        """Finish queued turns, flush every checkpoint, close the store."""
+        sup = self.supervisor
+        loop = sup.loop
+        if loop is None:
+            return
+        if loop is asyncio.get_running_loop():
+            await sup.aclose()
+        elif loop.is_running():
+            await self._forward(sup.aclose())
+        else:
+            sup.forget_loop()
+
+    def close(self) -> None:
+        loop = self.supervisor.loop
+        if loop is not None and loop.is_running():
+            run_sync(self.supervisor.aclose(), loop)
+
+    def close_at_exit(self) -> None:
+        loop = self.supervisor.loop
+        if loop is not None and loop.is_running():
+            asyncio.run_coroutine_threadsafe(self.supervisor.aclose(), loop).result(timeout=60)
+
+    async def __aenter__(self) -> CompiledGraph:
+        await self._local()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __enter__(self) -> CompiledGraph:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _need_checkpointer(self, what: str) -> None:
+        if self.checkpointer is None:
+            raise ValueError(
+                f"{what} needs a checkpointer: compile(checkpointer=SqliteSaver('app.db'))"
+            )
+
+
+def _meta(raw: bytes | None) -> dict[str, Any]:
+    return codec.decode(raw) if raw else {}  # type: ignore[no-any-return]
+
+
+__all__ = ["CompiledGraph"]

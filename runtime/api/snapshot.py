@@ -1,0 +1,89 @@
+"""What state reads return: ``StateSnapshot`` and ``ThreadInfo`` (LangGraph's shapes)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from .config import format_checkpoint_id
+
+
+class PregelTask(NamedTuple):
+    """A task a checkpoint will run next (LangGraph's ``PregelTask`` fields)."""
+
+    id: str
+    name: str
+    path: tuple[str, ...] = ()
+    error: Exception | None = None
+    interrupts: tuple[Any, ...] = ()
+    state: Any = None
+    result: Any = None
+
+
+class StateSnapshot(NamedTuple):
+    """A thread's state at one checkpoint."""
+
+    values: dict[str, Any]
+    next: tuple[str, ...]
+    config: dict[str, Any]
+    metadata: dict[str, Any] | None
+    created_at: str | None
+    parent_config: dict[str, Any] | None
+    tasks: tuple[PregelTask, ...]
+    interrupts: tuple[Any, ...] = ()
+
+
+class ThreadInfo(NamedTuple):
+    """A thread's lifecycle record."""
+
+    thread_id: str
+    status: str
+    created_at: str
+    updated_at: str
+    metadata: dict[str, Any]
+    checkpoints: int
+    """Id (sequence number) of the thread's latest checkpoint; 0 when it has none."""
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+def checkpoint_config(thread_id: str, seq: int) -> dict[str, Any]:
+    return {
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": "",
+            "checkpoint_id": format_checkpoint_id(seq),
+        }
+    }
+
+
+def snapshot(
+    thread_id: str,
+    seq: int,
+    parent: int | None,
+    values: dict[str, Any],
+    next_nodes: tuple[str, ...],
+    step: int,
+    source: str,
+    metadata: dict[str, Any],
+    created_at: float,
+) -> StateSnapshot:
+    meta = {"source": source, "step": step, "parents": {}, **metadata}
+    return StateSnapshot(
+        values=values,
+        next=next_nodes,
+        config=checkpoint_config(thread_id, seq),
+        metadata=meta,
+        created_at=iso(created_at),
+        parent_config=checkpoint_config(thread_id, parent) if parent else None,
+        tasks=tuple(
+            PregelTask(f"{seq}:{name}", name, ("__pregel_pull", name)) for name in next_nodes
+        ),
+    )
+
+
+def empty_snapshot(config: dict[str, Any]) -> StateSnapshot:
+    """What LangGraph returns for a thread that has no checkpoint."""
+    return StateSnapshot({}, (), config, None, None, None, ())

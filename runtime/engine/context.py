@@ -1,0 +1,39 @@
+"""What one turn is asked to do: the parsed call, and where its output goes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from stores.records import CheckpointRow
+
+#: Receives each checkpoint row as soon as its step commits in memory (the flusher's intake).
+RowSink = Callable[[CheckpointRow], None]
+#: Receives ``(mode, payload)`` stream events while the turn runs.
+EventSink = Callable[[str, Any], None]
+
+
+class RunConfig:
+    """A parsed ``config``: the thread and the per-call settings the engine uses."""
+
+    __slots__ = ("checkpoint_id", "configurable", "metadata", "raw", "recursion_limit", "thread_id")
+
+    def __init__(
+        self,
+        thread_id: str,
+        *,
+        raw: dict[str, Any],
+        configurable: dict[str, Any],
+        checkpoint_id: int | None = None,
+        recursion_limit: int = 25,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.thread_id = thread_id
+        self.raw = raw
+        """The caller's config as given; nodes that take ``config`` receive it."""
+        self.configurable = configurable
+        self.checkpoint_id = checkpoint_id
+        self.recursion_limit = recursion_limit
+        self.metadata = metadata
+        """Checkpoint metadata from the call (``config["metadata"]`` and custom
+        ``configurable`` keys), or ``None`` when there is none."""

@@ -1,0 +1,118 @@
+"""Rebuilding states from stored checkpoint rows (rehydration, ``get_state``, history)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from stores import codec
+from stores.errors import CorruptCheckpointError
+from stores.records import Checkpoint, CheckpointRow
+
+from .state import ThreadState, apply_changes
+
+
+def decode_row(row: CheckpointRow) -> Checkpoint:
+    return codec.decode_checkpoint(row.payload, thread_id=row.thread_id, seq=row.seq)
+
+
+def _snapshot_values(row: CheckpointRow, record: Checkpoint) -> dict[str, Any]:
+    if record.values is None:
+        raise CorruptCheckpointError(
+            f"checkpoint {row.seq} is marked as a snapshot but holds no state",
+            thread_id=row.thread_id,
+        )
+    try:
+        values: dict[str, Any] = codec.decode(record.values)
+    except Exception as exc:
+        raise CorruptCheckpointError(
+            f"the state in checkpoint {row.seq} cannot be decoded ({exc})",
+            thread_id=row.thread_id,
+        ) from exc
+    return values
+
+
+def chain(rows: list[CheckpointRow], target: int | None = None) -> list[CheckpointRow]:
+    """The rows from the target's base snapshot to the target, following parents.
+
+    ``rows`` is what ``Store.load_chain`` returned (ascending, maybe with other branches).
+    """
+    if not rows:
+        return []
+    by_seq = {r.seq: r for r in rows}
+    row = rows[-1] if target is None else by_seq.get(target)
+    if row is None:
+        return []
+    base = row.base
+    out = [row]
+    while row.seq != base:
+        parent = by_seq.get(row.parent) if row.parent is not None else None
+        if parent is None:
+            raise CorruptCheckpointError(
+                f"checkpoint {row.seq} has no path back to its snapshot {base}",
+                thread_id=row.thread_id,
+            )
+        row = parent
+        out.append(row)
+    out.reverse()
+    return out
+
+
+def rebuild(rows: list[CheckpointRow]) -> tuple[dict[str, Any], Checkpoint]:
+    """Values at the last row of a chain (as :func:`chain` returns), and its record."""
+    first = rows[0]
+    record = decode_row(first)
+    values = _snapshot_values(first, record)
+    for row in rows[1:]:
+        record = decode_row(row)
+        apply_changes(values, record.changes)
+    return values, record
+
+
+def rehydrate(thread_id: str, rows: list[CheckpointRow], head: ThreadState) -> ThreadState:
+    """Fill a fresh ``head`` from the rows of the thread's head chain."""
+    path = chain(rows)
+    if not path:
+        return head
+    values, record = rebuild(path)
+    last = path[-1]
+    head.reset(values)
+    head.seq = head.top = head.flushed = last.seq
+    head.step = record.step
+    head.parent = last.parent
+    head.source = record.source
+    head.checkpoint_meta = record.metadata
+    head.checkpoint_at = record.created_at
+    head.next = tuple(record.next)
+    head.extra = record.extra
+    head.base = last.base
+    head.snapshot_bytes = len(path[0].payload)
+    head.delta_bytes = sum(len(r.payload) for r in path[1:])
+    head.delta_count = len(path) - 1
+    head.updated_at = record.created_at
+    return head
+
+
+def states_forward(
+    rows: Iterable[CheckpointRow],
+) -> Iterable[tuple[CheckpointRow, Checkpoint, dict[str, Any]]]:
+    """Every checkpoint's values, oldest first, computing each from its parent's.
+
+    Values dicts share unchanged objects with their parent's; callers copy what they hand out.
+    """
+    states: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        record = decode_row(row)
+        if row.base == row.seq:
+            values = _snapshot_values(row, record)
+        else:
+            parent = states.get(row.parent) if row.parent is not None else None
+            if parent is None:
+                raise CorruptCheckpointError(
+                    f"checkpoint {row.seq} comes before its parent {row.parent}",
+                    thread_id=row.thread_id,
+                )
+            values = dict(parent)
+            apply_changes(values, record.changes)
+        states[row.seq] = values
+        yield row, record, values

@@ -1,0 +1,430 @@
+"""The supervisor: thread id -> actor; activation, eviction, rehydration, shutdown.
+
+One supervisor serves one compiled graph over one checkpointer. It lives on one event
+loop (the first that uses it); ``runtime.api`` takes care of callers on other loops.
+
+Activation is single-flight per thread: concurrent callers of a cold thread wait on one
+rehydration, so a process never holds two actors for one thread. Only *clean* actors (every
+checkpoint committed by the store) are evicted, so the next activation, which reads the
+store, sees every earlier turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+import msgspec
+
+from runtime.actor import Envelope, SessionActor
+from runtime.engine import Engine, EventSink, RunConfig, ThreadState
+from runtime.engine.replay import rehydrate
+from runtime.errors import SessionBusyError, ShuttingDownError
+from runtime.flusher import Flusher
+from runtime.graph.spec import GraphSpec
+from stores import Store
+from stores.records import CheckpointRow
+
+log = logging.getLogger("runtime.supervisor")
+
+Durability = Literal["async", "sync", "exit"]
+Strategy = Literal["enqueue", "reject", "interrupt", "rollback"]
+DURABILITIES = ("async", "sync")
+STRATEGIES = ("enqueue", "reject")
+
+
+class RuntimeStatistics(msgspec.Struct, frozen=True):
+    active: int
+    """Actors in memory now."""
+    activations: int
+    evictions: int
+    evictions_idle: int
+    evictions_lru: int
+    rehydrations: int
+    """Activations that loaded an existing thread from the store."""
+    queued: int
+    """Turns waiting in mailboxes."""
+    in_flight: int
+    """Turns running now."""
+    turns: int
+    """Turns finished (successfully or not)."""
+    rejected: int
+    """Turns refused: mailbox full or busy under ``reject``."""
+    dirty: int
+    """Checkpoints not yet committed by the store."""
+    flushes: int
+    flushed_checkpoints: int
+    flush_failures: int
+
+
+class Supervisor:
+    """Hosts the actors of one graph over one checkpointer."""
+
+    def __init__(
+        self,
+        graph: GraphSpec,
+        checkpointer: Store | None,
+        *,
+        store: Any = None,
+        durability: Durability = "async",
+        max_active: int = 10_000,
+        idle_timeout: float = 900.0,
+        mailbox_size: int = 1024,
+        multitask_strategy: Strategy = "enqueue",
+        flush_interval: float = 0.005,
+        drain_timeout: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        check_choice("durability", durability, DURABILITIES)
+        check_choice("multitask_strategy", multitask_strategy, STRATEGIES)
+        for name, value in (("max_active", max_active), ("mailbox_size", mailbox_size)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if idle_timeout <= 0 or flush_interval < 0:
+            raise ValueError("idle_timeout must be > 0 and flush_interval >= 0")
+        self.engine = Engine(graph)
+        self.checkpointer = checkpointer
+        self.memory_store = store
+        self.durability = durability
+        self.max_active = max_active
+        self.idle_timeout = idle_timeout
+        self.mailbox_size = mailbox_size
+        self.multitask_strategy = multitask_strategy
+        self.flush_interval = flush_interval
+        self.drain_timeout = drain_timeout
+        self.clock = clock
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.flusher: Flusher | None = None
+        self._actors: OrderedDict[str, SessionActor] = OrderedDict()
+        self._activating: dict[str, asyncio.Future[SessionActor]] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+        self._closing = False
+        self._starting: asyncio.Future[None] | None = None
+        self._orphans: tuple[list[CheckpointRow], dict[str, ThreadState]] | None = None
+        self._stats = dict.fromkeys(
+            (
+                "activations",
+                "evictions_idle",
+                "evictions_lru",
+                "evictions_deleted",
+                "rehydrations",
+                "turns",
+                "rejected",
+            ),
+            0,
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------
+    @property
+    def started(self) -> bool:
+        return self.loop is not None
+
+    async def start(self) -> None:
+        """Open the store and start the flusher on the running loop. Idempotent."""
+        if self.loop is not None:
+            return
+        if self._starting is not None:
+            return await asyncio.shield(self._starting)
+        loop = asyncio.get_running_loop()
+        self._starting = loop.create_future()
+        try:
+            self._closing = False
+            if self.checkpointer is not None:
+                await self.checkpointer.open()
+                self.flusher = Flusher(self.checkpointer, flush_interval=self.flush_interval)
+                if self._orphans is not None:
+                    self.flusher.adopt(*self._orphans)
+                    self._orphans = None
+                self.flusher.start()
+            self._sweeper = loop.create_task(self._sweep_loop(), name="session-sweeper")
+            self.loop = loop
+            self._starting.set_result(None)
+        except BaseException as exc:
+            self._starting.set_exception(exc)
+            self._starting.exception()  # retrieved: the caller gets it raised
+            raise
+        finally:
+            self._starting = None
+
+    async def aclose(self) -> None:
+        """Stop intake, let queued turns finish (``drain_timeout``), flush, close the store."""
+        if self.loop is None or self._closing:
+            return
+        self._closing = True
+        actors = list(self._actors.values())
+        for actor in actors:
+            actor.stop_nowait()
+        tasks = [a.task for a in actors if a.task is not None]
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=self.drain_timeout)
+            for t in pending:
+                t.cancel()
+            if pending:
+                await asyncio.wait(pending)
+            for a in actors:
+                for env in a.mailbox.drain():
+                    if env is not None and not env.future.done():
+                        env.future.set_exception(
+                            ShuttingDownError(
+                                "the runtime closed before this turn could run",
+                                thread_id=a.thread_id,
+                            )
+                        )
+        self._actors.clear()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+            self._sweeper = None
+        if self.flusher is not None:
+            await self.flusher.aclose()
+            self.flusher = None
+        if self.checkpointer is not None:
+            await self.checkpointer.close()
+        self.loop = None
+
+    def forget_loop(self) -> None:
+        """Drop every tie to a loop that is gone; the next call starts afresh on its loop.
+
+        Rows the old flusher still held (a loop stopped without shutting down) are kept
+        and written by the next flusher.
+        """
+        if self.flusher is not None and self.flusher.dirty:
+            self._orphans = self.flusher.take_all()
+        self._actors.clear()
+        self._activating.clear()
+        self.flusher = None
+        self._sweeper = None
+        self.loop = None
+        self._closing = False
+
+    # -- turns (the hot path) ------------------------------------------------------------
+    async def turn(
+        self,
+        input: Any,
+        cfg: RunConfig,
+        *,
+        durability: Durability | None = None,
+        multitask_strategy: Strategy | None = None,
+        on_event: EventSink | None = None,
+    ) -> Any:
+        if self._closing:
+            raise ShuttingDownError("the runtime is closing", thread_id=cfg.thread_id)
+        if self.checkpointer is None:
+            return await self._ephemeral_turn(input, cfg, on_event)
+        tid = cfg.thread_id
+        actors = self._actors
+        actor = actors.get(tid)
+        if actor is None:
+            actor = await self._activate(tid)
+        else:
+            actors.move_to_end(tid)
+        flusher = self.flusher
+        assert flusher is not None
+        if flusher.dirty >= flusher.max_dirty:
+            await flusher.wait_capacity()
+        strategy = multitask_strategy or self.multitask_strategy
+        if strategy != "enqueue":
+            check_choice("multitask_strategy", strategy, STRATEGIES)
+            if actor.busy or actor.mailbox:
+                self._stats["rejected"] += 1
+                raise SessionBusyError(
+                    "a turn is already running on this thread and multitask_strategy is "
+                    "'reject'; retry when it has finished or use 'enqueue'",
+                    thread_id=tid,
+                )
+        env = Envelope(input, cfg, on_event)
+        try:
+            actor.mailbox.put_nowait(env)
+        except Exception:
+            self._stats["rejected"] += 1
+            raise
+        try:
+            result = await env.future
+        finally:
+            self._stats["turns"] += 1
+        mode = durability or self.durability
+        if mode != "async":
+            check_choice("durability", mode, DURABILITIES)
+            await flusher.wait_flushed(actor.head, env.seq)
+        return result
+
+    async def call(self, thread_id: str, fn: Callable[[SessionActor], Awaitable[Any]]) -> Any:
+        """Run ``fn(actor)`` in the thread's order (after queued turns)."""
+        if self._closing:
+            raise ShuttingDownError("the runtime is closing", thread_id=thread_id)
+        actor = self._actors.get(thread_id) or await self._activate(thread_id)
+        env = Envelope(None, None, call=fn)
+        actor.mailbox.put_nowait(env)
+        return await env.future
+
+    async def delete_thread(self, tid: str) -> bool:
+        """Delete a thread: queued turns finish first, then its actor and rows go."""
+        assert self.checkpointer is not None and self.flusher is not None
+        actor = self._actors.get(tid)
+        if actor is not None:
+            await self.call(tid, _noop)  # everything queued before the delete runs first
+            if self._actors.get(tid) is actor:
+                self._evict(tid, actor, "deleted")
+        await self.flusher.flush()  # its rows must not land after the delete
+        return await self.checkpointer.delete_thread(tid)
+
+    async def _ephemeral_turn(self, input: Any, cfg: RunConfig, on_event: EventSink | None) -> Any:
+        # No checkpointer: like LangGraph, every invoke starts from an empty state.
+        head = self.engine.new_thread(cfg.thread_id)
+        return await self.engine.run(head, input, cfg, _discard, on_event)
+
+    # -- activation ----------------------------------------------------------------------
+    def actor(self, thread_id: str) -> SessionActor | None:
+        """The resident actor of a thread, if any (no activation)."""
+        return self._actors.get(thread_id)
+
+    async def _activate(self, tid: str) -> SessionActor:
+        pending = self._activating.get(tid)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[SessionActor] = loop.create_future()
+        self._activating[tid] = fut
+        try:
+            head = await self.load_head(tid)
+            actor = self._actors.get(tid)
+            if actor is None:
+                assert self.flusher is not None
+                actor = SessionActor(
+                    head, self.engine, self.flusher, self.mailbox_size, self.clock()
+                )
+                actor.start()
+                self._actors[tid] = actor
+                self._stats["activations"] += 1
+                if len(self._actors) > self.max_active:
+                    self._evict_lru()
+            fut.set_result(actor)
+            return actor
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # retrieved here; waiters get it raised
+            raise
+        finally:
+            del self._activating[tid]
+
+    async def load_head(self, tid: str, *, activation: bool = True) -> ThreadState:
+        """The thread's head from the store (plus unflushed rows), or a new thread."""
+        assert self.checkpointer is not None
+        rows = await self.checkpointer.load_chain(tid)
+        head = self.engine.new_thread(tid)
+        if self.flusher is not None:
+            pending = self.flusher.pending_rows(tid)
+            if pending:
+                rows = sorted({r.seq: r for r in (*rows, *pending)}.values(), key=_seq)
+        if not rows:
+            return head
+        if activation:
+            self._stats["rehydrations"] += 1
+        rehydrate(tid, rows, head)
+        info = await self.checkpointer.get_thread(tid)
+        if info is not None:
+            head.created_at = info.created_at
+            head.metadata = info.metadata
+            head.status = "idle" if info.status == "busy" else info.status
+            head.top = max(head.top, info.head)
+        return head
+
+    # -- eviction ------------------------------------------------------------------------
+    def _evict_lru(self) -> None:
+        over = len(self._actors) - self.max_active
+        if over <= 0:
+            return
+        for tid, actor in list(self._actors.items()):
+            if over <= 0:
+                break
+            if actor.idle and not actor.head.dirty:
+                self._evict(tid, actor, "lru")
+                over -= 1
+
+    def sweep(self) -> int:
+        """Evict idle actors past ``idle_timeout`` and LRU ones over ``max_active``.
+
+        Returns how many were evicted. Called by the sweeper task; tests call it directly
+        with an injected clock.
+        """
+        before = len(self._actors)
+        now = self.clock()
+        for tid, actor in list(self._actors.items()):
+            if actor.busy or actor.mailbox:
+                actor.last_used = now
+            elif now - actor.last_used >= self.idle_timeout and not actor.head.dirty:
+                self._evict(tid, actor, "idle")
+        self._evict_lru()
+        return before - len(self._actors)
+
+    def _evict(self, tid: str, actor: SessionActor, reason: str) -> None:
+        del self._actors[tid]
+        actor.stop_nowait()
+        self._stats[f"evictions_{reason}"] += 1
+
+    async def _sweep_loop(self) -> None:
+        try:
+            while True:
+                over = len(self._actors) > self.max_active
+                await asyncio.sleep(0.05 if over else min(self.idle_timeout / 4, 1.0))
+                self.sweep()
+        except asyncio.CancelledError:
+            if not self._closing:
+                await self._loop_shutdown()
+            raise
+
+    async def _loop_shutdown(self) -> None:
+        # Our loop is being torn down under us (the end of asyncio.run, a test runner):
+        # every task is being cancelled. Write what is dirty so nothing acknowledged is lost,
+        # and close the store so its worker thread does not keep the process alive.
+        self._closing = True
+        try:
+            if self.flusher is not None:
+                await self.flusher.flush()
+            if self.checkpointer is not None:
+                await self.checkpointer.close()
+        finally:
+            self.forget_loop()
+
+    # -- figures -------------------------------------------------------------------------
+    def statistics(self) -> RuntimeStatistics:
+        s = self._stats
+        fl = self.flusher.statistics() if self.flusher is not None else None
+        actors = self._actors.values()
+        return RuntimeStatistics(
+            active=len(self._actors),
+            activations=s["activations"],
+            evictions=s["evictions_idle"] + s["evictions_lru"],
+            evictions_idle=s["evictions_idle"],
+            evictions_lru=s["evictions_lru"],
+            rehydrations=s["rehydrations"],
+            queued=sum(len(a.mailbox) for a in actors),
+            in_flight=sum(1 for a in actors if a.busy),
+            turns=s["turns"],
+            rejected=s["rejected"],
+            dirty=(fl.dirty + fl.in_flight) if fl else 0,
+            flushes=fl.flushes if fl else 0,
+            flushed_checkpoints=fl.flushed_checkpoints if fl else 0,
+            flush_failures=fl.flush_failures if fl else 0,
+        )
+
+
+def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+
+
+def _discard(row: object) -> None:
+    pass
+
+
+async def _noop(actor: SessionActor) -> None:
+    pass
+
+
+def _seq(row: Any) -> int:
+    return int(row.seq)
