@@ -122,12 +122,10 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(best)
                 print(json.dumps(best), flush=True)
     if not args.json:
-        print(
-            f"\nS={args.sessions} T={args.turns} C={args.concurrency} (python {sys.version.split()[0]})"
-        )
-        print(
-            f"{'store':8} {'durability':10} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'RSS MB':>7}"
-        )
+        py = sys.version.split()[0]
+        print(f"\nS={args.sessions} T={args.turns} C={args.concurrency} (python {py})")
+        head = f"{'store':8} {'durability':10} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
+        print(f"{head} {'RSS MB':>7}")
         for r in results:
             print(
                 f"{r['store']:8} {r['durability']:10} {r['turns_per_s']:>9} "
