@@ -1,0 +1,370 @@
+"""An in-memory store: the reference backend, and LangGraph's ``InMemorySaver`` role.
+
+Rows are kept exactly as given (payloads are never decoded). Memory items are kept as the
+same JSON the SQLite backend stores, so both return the same values for the same input and
+a caller mutating a dict after ``put_item`` cannot change what is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from ._protocol import check_namespace
+from ._stats import Counters, MemoryStoreStatistics
+from .codec import serialization_error
+from .errors import StoreError, StoreUnavailableError
+from .records import CheckpointRow, Item, ThreadRow, WriteBatch
+
+__all__ = ["InMemorySaver", "MemoryStore"]
+
+log = logging.getLogger("stores.memory")
+
+_json_encode = msgspec.json.Encoder().encode
+_json_decode = msgspec.json.Decoder(dict[str, Any]).decode
+
+
+# -- helpers shared with the SQLite backend (same semantics in every backend) --------------
+def encode_item_value(value: dict[str, Any]) -> bytes:
+    """Encode an item value as JSON, or raise ``SerializationError`` naming the bad key."""
+    if not isinstance(value, dict):
+        raise TypeError(f"an item value must be a dict, got {type(value).__name__}")
+    try:
+        return _json_encode(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise serialization_error(value, exc, what="value") from exc
+
+
+def decode_item_value(data: bytes | str) -> dict[str, Any]:
+    return _json_decode(data)
+
+
+def item_matches(value: dict[str, Any], filter: dict[str, Any]) -> bool:
+    """Equality on every filter key (Python ``==``: ``1 == 1.0 == True``, like JSON)."""
+    for k, want in filter.items():
+        got = value.get(k, _MISSING)
+        if got is _MISSING or got != want:
+            return False
+    return True
+
+
+_MISSING: Any = object()
+
+
+def check_prefix(prefix: tuple[str, ...]) -> tuple[str, ...]:
+    """A namespace prefix: like a namespace, but may be empty (everything)."""
+    return check_namespace(prefix) if prefix else ()
+
+
+def check_window(limit: int | None, offset: int = 0) -> None:
+    if (limit is not None and limit < 0) or offset < 0:
+        raise ValueError(f"limit and offset must be >= 0, got limit={limit}, offset={offset}")
+
+
+class ItemClock:
+    """Timestamps for items that strictly increase within one store, so that "most recently
+    updated first" holds even for puts within one tick of ``time.time()``."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last = 0.0
+
+    def now(self) -> float:
+        t = time.time()
+        if t <= self._last:
+            t = self._last + 1e-6  # several ulps at today's epoch, so it is a real increase
+        self._last = t
+        return t
+
+
+def namespaces_page(
+    found: Iterable[tuple[str, ...]], max_depth: int | None, limit: int, offset: int
+) -> list[tuple[str, ...]]:
+    if max_depth is not None:
+        if max_depth < 1:
+            raise ValueError(f"max_depth must be >= 1, got {max_depth}")
+        found = {ns[:max_depth] for ns in found}
+    return sorted(set(found))[offset : offset + limit]
+
+
+# -- the store -------------------------------------------------------------------------------
+class _Chain:
+    """One thread's checkpoints: rows by seq plus the seqs in ascending order."""
+
+    __slots__ = ("rows", "seqs")
+
+    def __init__(self) -> None:
+        self.rows: dict[int, CheckpointRow] = {}
+        self.seqs: list[int] = []
+
+    def add(self, row: CheckpointRow) -> None:
+        seq = row.seq
+        self.rows[seq] = row
+        if not self.seqs or seq > self.seqs[-1]:
+            self.seqs.append(seq)  # the usual case: ids only grow
+        else:
+            insort(self.seqs, seq)
+
+    def cut(self, seq: int) -> None:
+        i = bisect_left(self.seqs, seq)
+        for s in self.seqs[i:]:
+            del self.rows[s]
+        del self.seqs[i:]
+
+
+class MemoryStore:
+    """A :class:`~stores.Store` that keeps everything in dicts; data lives as long as the
+    object (``close()`` then ``open()`` keeps it)."""
+
+    def __init__(self) -> None:
+        # a plain lock: calls may come from more than one thread (sync portals), and each
+        # method is short and never awaits while holding it
+        self._lock = threading.Lock()
+        self._open = False
+        self._chains: dict[str, _Chain] = {}
+        self._threads: dict[str, ThreadRow] = {}
+        self._items: dict[tuple[str, ...], dict[str, tuple[bytes, float, float]]] = {}
+        self._clock = ItemClock()
+        self._n = Counters()
+
+    def __repr__(self) -> str:
+        state = "open" if self._open else "closed"
+        return f"<MemoryStore {state} threads={len(self._threads)}>"
+
+    async def open(self) -> None:
+        self._open = True
+
+    async def close(self) -> None:
+        self._open = False
+
+    def _check_open(self) -> None:
+        if not self._open:
+            raise StoreUnavailableError("the store is closed: await store.open() first")
+
+    # -- checkpoints -------------------------------------------------------------------
+    async def write_batch(self, batch: WriteBatch) -> None:
+        with self._lock:
+            self._check_open()
+            cut: dict[str, int] = {}
+            for tid, seq in batch.discard:
+                cut[tid] = min(seq, cut.get(tid, seq))
+            # validate everything before touching anything: the batch is all or nothing
+            seen: set[tuple[str, int]] = set()
+            chains = self._chains
+            for row in batch.checkpoints:
+                key = (row.thread_id, row.seq)
+                chain = chains.get(row.thread_id)
+                dropped = row.thread_id in cut and row.seq >= cut[row.thread_id]
+                if key in seen or (chain is not None and row.seq in chain.rows and not dropped):
+                    self._n.write_errors += 1
+                    raise StoreError(
+                        f"checkpoint {row.seq} already exists; the batch was not applied",
+                        thread_id=row.thread_id,
+                    )
+                seen.add(key)
+            for tid, seq in cut.items():
+                chain = chains.get(tid)
+                if chain is not None:
+                    chain.cut(seq)
+            for row in batch.checkpoints:
+                chain = chains.get(row.thread_id)
+                if chain is None:
+                    chain = chains[row.thread_id] = _Chain()
+                chain.add(row)
+            for tid in cut:
+                if tid in chains and not chains[tid].seqs:
+                    del chains[tid]
+            threads = self._threads
+            for t in batch.threads:
+                old = threads.get(t.thread_id)
+                if old is not None:
+                    t = t._replace(
+                        created_at=old.created_at,
+                        metadata=old.metadata if t.metadata is None else t.metadata,
+                    )
+                threads[t.thread_id] = t
+            n = self._n
+            n.batches += 1
+            n.rows_written += len(batch.checkpoints)
+            n.threads_written += len(batch.threads)
+            n.discards += len(batch.discard)
+
+    async def load_chain(self, thread_id: str, seq: int | None = None) -> list[CheckpointRow]:
+        with self._lock:
+            self._check_open()
+            self._n.reads += 1
+            chain = self._chains.get(thread_id)
+            if chain is None or not chain.seqs:
+                return []
+            if seq is None:
+                t = self._threads.get(thread_id)
+                seq = t.head if t is not None else chain.seqs[-1]
+            target = chain.rows.get(seq)
+            if target is None:
+                return []
+            seqs = chain.seqs
+            lo, hi = bisect_left(seqs, target.base), bisect_right(seqs, seq)
+            return [chain.rows[s] for s in seqs[lo:hi]]
+
+    async def list_checkpoints(
+        self,
+        thread_id: str,
+        *,
+        before: int | None = None,
+        limit: int | None = None,
+        ascending: bool = False,
+    ) -> list[CheckpointRow]:
+        check_window(limit)
+        with self._lock:
+            self._check_open()
+            self._n.reads += 1
+            chain = self._chains.get(thread_id)
+            if chain is None:
+                return []
+            seqs = chain.seqs
+            if before is not None:
+                seqs = seqs[: bisect_left(seqs, before)]
+            if not ascending:
+                seqs = seqs[::-1]
+            if limit is not None:
+                seqs = seqs[:limit]
+            return [chain.rows[s] for s in seqs]
+
+    # -- threads -----------------------------------------------------------------------
+    async def get_thread(self, thread_id: str) -> ThreadRow | None:
+        with self._lock:
+            self._check_open()
+            self._n.reads += 1
+            return self._threads.get(thread_id)
+
+    async def list_threads(
+        self, *, status: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[ThreadRow]:
+        check_window(limit, offset)
+        with self._lock:
+            self._check_open()
+            self._n.reads += 1
+            rows = [t for t in self._threads.values() if status is None or t.status == status]
+        rows.sort(key=lambda t: (t.updated_at, t.thread_id), reverse=True)
+        return rows[offset:] if limit is None else rows[offset : offset + limit]
+
+    async def delete_thread(self, thread_id: str) -> bool:
+        with self._lock:
+            self._check_open()
+            chain = self._chains.pop(thread_id, None)
+            row = self._threads.pop(thread_id, None)
+            return chain is not None or row is not None
+
+    # -- cross-session memory ----------------------------------------------------------
+    async def put_item(self, namespace: tuple[str, ...], key: str, value: dict[str, Any]) -> None:
+        ns = check_namespace(namespace)
+        data = encode_item_value(value)
+        with self._lock:
+            self._check_open()
+            now = self._clock.now()
+            bucket = self._items.setdefault(ns, {})
+            old = bucket.get(key)
+            bucket[key] = (data, now if old is None else old[1], now)
+            self._n.item_writes += 1
+
+    async def get_item(self, namespace: tuple[str, ...], key: str) -> Item | None:
+        ns = check_namespace(namespace)
+        with self._lock:
+            self._check_open()
+            self._n.reads += 1
+            found = self._items.get(ns, {}).get(key)
+        if found is None:
+            return None
+        return Item(ns, key, decode_item_value(found[0]), found[1], found[2])
+
+    async def delete_item(self, namespace: tuple[str, ...], key: str) -> None:
+        ns = check_namespace(namespace)
+        with self._lock:
+            self._check_open()
+            bucket = self._items.get(ns)
+            if bucket is not None and bucket.pop(key, None) is not None:
+                self._n.item_writes += 1
+                if not bucket:
+                    del self._items[ns]
+
+    async def search_items(
+        self,
+        namespace_prefix: tuple[str, ...],
+        *,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[Item]:
+        prefix = check_prefix(namespace_prefix)
+        check_window(limit, offset)
+        n = len(prefix)
+        with self._lock:
+            self._check_open()
+            self._n.reads += 1
+            found = [
+                (ns, key, rec)
+                for ns, bucket in self._items.items()
+                if ns[:n] == prefix
+                for key, rec in bucket.items()
+            ]
+        # same order as the SQL backend: newest first, then namespace text, then key
+        found.sort(key=lambda f: (-f[2][2], ".".join(f[0]), f[1]))
+        out: list[Item] = []
+        skip = offset
+        for ns, key, (data, created, updated) in found:
+            if len(out) >= limit:
+                break
+            value = decode_item_value(data)
+            if filter and not item_matches(value, filter):
+                continue
+            if skip:
+                skip -= 1
+                continue
+            out.append(Item(ns, key, value, created, updated))
+        return out
+
+    async def list_namespaces(
+        self,
+        *,
+        prefix: tuple[str, ...] = (),
+        max_depth: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[tuple[str, ...]]:
+        prefix = check_prefix(prefix)
+        check_window(limit, offset)
+        n = len(prefix)
+        with self._lock:
+            self._check_open()
+            self._n.reads += 1
+            found = [ns for ns in self._items if ns[:n] == prefix]
+        return namespaces_page(found, max_depth, limit, offset)
+
+    def statistics(self) -> MemoryStoreStatistics:
+        n = self._n
+        with self._lock:
+            threads = len(self._threads.keys() | self._chains.keys())
+            checkpoints = sum(len(c.seqs) for c in self._chains.values())
+        return MemoryStoreStatistics(
+            is_open=self._open,
+            batches=n.batches,
+            rows_written=n.rows_written,
+            threads_written=n.threads_written,
+            discards=n.discards,
+            write_errors=n.write_errors,
+            reads=n.reads,
+            item_writes=n.item_writes,
+            threads=threads,
+            checkpoints=checkpoints,
+        )
+
+
+#: LangGraph's name for the in-memory checkpointer.
+InMemorySaver = MemoryStore

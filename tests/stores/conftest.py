@@ -1,0 +1,31 @@
+"""Fixtures shared by the store tests: every backend, opened, plus row builders."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from stores import MemoryStore, SqliteStore, Store
+
+BACKENDS = ["memory", "sqlite", "sqlite-hops"]
+
+
+def make_store(kind: str, tmp_path: Path) -> Store:
+    if kind == "memory":
+        return MemoryStore()
+    store = SqliteStore(tmp_path / "store.db")
+    if kind == "sqlite-hops":
+        store._one_hop = False  # the fallback path: one awaited call per statement
+    return store
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    s = make_store(request.param, tmp_path)
+    await s.open()
+    try:
+        yield s
+    finally:
+        await s.close()
