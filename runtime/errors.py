@@ -1,7 +1,7 @@
 """Every error the runtime raises on purpose, under one root.
 
     SessionRuntimeError                  (root; carries thread_id, node, step where known)
-    ├── GraphDefinitionError             compile time: names the bad node, edge or key
+    ├── GraphDefinitionError             compile time: names the bad node, edge or key  (ValueError)
     ├── InvalidConfigError               bad ``config``: shows the expected shape  (also TypeError)
     ├── EmptyInputError                  ``invoke(None)`` on a thread with nothing to resume
     ├── InvalidUpdateError               a bad node return or two writes to a LastValue key
@@ -48,8 +48,11 @@ __all__ = [
 ]
 
 
-class GraphDefinitionError(SessionRuntimeError):
-    """The graph cannot be compiled; the message names the culprit and the fix."""
+class GraphDefinitionError(SessionRuntimeError, ValueError):
+    """The graph cannot be compiled; the message names the culprit and the fix.
+
+    Also a ``ValueError``, which is what LangGraph raises, so existing handlers still work.
+    """
 
 
 class InvalidConfigError(SessionRuntimeError, TypeError):

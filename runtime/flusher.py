@@ -65,6 +65,7 @@ class Flusher:
         self._rows: list[CheckpointRow] = []
         self._heads: dict[str, ThreadState] = {}
         self._in_flight: list[CheckpointRow] = []
+        self._in_flight_heads: dict[str, ThreadState] = {}
         self._wake: asyncio.Future[None] | None = None
         self._kick: asyncio.Future[None] | None = None
         self._committed: asyncio.Future[None] | None = None
@@ -98,6 +99,8 @@ class Flusher:
 
     def pending_rows(self, thread_id: str) -> list[CheckpointRow]:
         """Rows of ``thread_id`` not yet committed, oldest first (read-your-writes)."""
+        if thread_id not in self._heads and thread_id not in self._in_flight_heads:
+            return []
         return [r for r in (*self._in_flight, *self._rows) if r.thread_id == thread_id]
 
     # -- waiting -------------------------------------------------------------------------
@@ -144,8 +147,9 @@ class Flusher:
 
     def take_all(self) -> tuple[list[CheckpointRow], dict[str, ThreadState]]:
         """Remove and return every unwritten row (to hand to another flusher)."""
-        rows, heads = [*self._in_flight, *self._rows], dict(self._heads)
+        rows, heads = [*self._in_flight, *self._rows], {**self._in_flight_heads, **self._heads}
         self._in_flight, self._rows, self._heads = [], [], {}
+        self._in_flight_heads = {}
         return rows, heads
 
     def adopt(self, rows: list[CheckpointRow], heads: dict[str, ThreadState]) -> None:
@@ -218,6 +222,7 @@ class Flusher:
             self._rows, self._heads = [], {}
             self._urgent = False
             self._in_flight = rows
+            self._in_flight_heads = heads
             tops = {tid: h.top for tid, h in heads.items()}
             threads = [
                 ThreadRow(tid, h.status, h.created_at, h.updated_at, h.metadata, h.top)
@@ -253,6 +258,7 @@ class Flusher:
 
     def _requeue(self, rows: list[CheckpointRow], heads: dict[str, ThreadState]) -> None:
         self._in_flight = []
+        self._in_flight_heads = {}
         self._rows = rows + self._rows
         for tid, h in heads.items():
             self._heads.setdefault(tid, h)
@@ -261,6 +267,7 @@ class Flusher:
         self, rows: list[CheckpointRow], heads: dict[str, ThreadState], tops: dict[str, int]
     ) -> None:
         self._in_flight = []
+        self._in_flight_heads = {}
         for tid, h in heads.items():
             top = tops[tid]
             if top > h.flushed:

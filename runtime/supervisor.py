@@ -216,16 +216,17 @@ class Supervisor:
         if self.checkpointer is None:
             return await self._ephemeral_turn(input, cfg, on_event)
         tid = cfg.thread_id
-        actors = self._actors
-        actor = actors.get(tid)
-        if actor is None:
-            actor = await self._activate(tid)
-        else:
-            actors.move_to_end(tid)
         flusher = self.flusher
         assert flusher is not None
         if flusher.dirty >= flusher.max_dirty:
             await flusher.wait_capacity()
+        # No await between resolving the actor and putting into its mailbox, so an actor
+        # we hold cannot be evicted in between (except across an activation, handled here).
+        actor = self._actors.get(tid)
+        if actor is None:
+            actor = await self._resident(tid)
+        else:
+            self._actors.move_to_end(tid)
         strategy = multitask_strategy or self.multitask_strategy
         if strategy != "enqueue":
             check_choice("multitask_strategy", strategy, STRATEGIES)
@@ -256,7 +257,7 @@ class Supervisor:
         """Run ``fn(actor)`` in the thread's order (after queued turns)."""
         if self._closing:
             raise ShuttingDownError("the runtime is closing", thread_id=thread_id)
-        actor = self._actors.get(thread_id) or await self._activate(thread_id)
+        actor = self._actors.get(thread_id) or await self._resident(thread_id)
         env = Envelope(None, None, call=fn)
         actor.mailbox.put_nowait(env)
         return await env.future
@@ -282,6 +283,18 @@ class Supervisor:
         """The resident actor of a thread, if any (no activation)."""
         return self._actors.get(thread_id)
 
+    async def _resident(self, tid: str) -> SessionActor:
+        """An actor for ``tid`` that is still resident when this returns.
+
+        Callers that waited on someone else's activation resume a little later; if the
+        actor was evicted in between (it was idle and clean), activate again: the new
+        activation reads the store, which holds every turn the old one committed.
+        """
+        actor = await self._activate(tid)
+        while actor.stopped:
+            actor = self._actors.get(tid) or await self._activate(tid)
+        return actor
+
     async def _activate(self, tid: str) -> SessionActor:
         pending = self._activating.get(tid)
         if pending is not None:
@@ -301,7 +314,7 @@ class Supervisor:
                 self._actors[tid] = actor
                 self._stats["activations"] += 1
                 if len(self._actors) > self.max_active:
-                    self._evict_lru()
+                    self._evict_lru(keep=actor)
             fut.set_result(actor)
             return actor
         except BaseException as exc:
@@ -334,14 +347,14 @@ class Supervisor:
         return head
 
     # -- eviction ------------------------------------------------------------------------
-    def _evict_lru(self) -> None:
+    def _evict_lru(self, keep: SessionActor | None = None) -> None:
         over = len(self._actors) - self.max_active
         if over <= 0:
             return
         for tid, actor in list(self._actors.items()):
             if over <= 0:
                 break
-            if actor.idle and not actor.head.dirty:
+            if actor.idle and not actor.head.dirty and actor is not keep:
                 self._evict(tid, actor, "lru")
                 over -= 1
 

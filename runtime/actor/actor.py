@@ -44,7 +44,17 @@ class Envelope:
 class SessionActor:
     """The single owner of one thread's state while it is in memory."""
 
-    __slots__ = ("_on_row", "busy", "engine", "head", "last_used", "mailbox", "task", "thread_id")
+    __slots__ = (
+        "_on_row",
+        "busy",
+        "engine",
+        "head",
+        "last_used",
+        "mailbox",
+        "stopped",
+        "task",
+        "thread_id",
+    )
 
     def __init__(
         self, head: ThreadState, engine: Engine, flusher: Flusher, mailbox_size: int, now: float
@@ -55,6 +65,8 @@ class SessionActor:
         self.mailbox: Mailbox[Envelope | None] = Mailbox(mailbox_size, head.thread_id)
         self._on_row = partial(flusher.add, head)
         self.busy = False
+        self.stopped = False
+        """Asked to stop (evicted or closing): takes nothing new."""
         self.last_used = now
         self.task: asyncio.Task[None] | None = None
 
@@ -65,6 +77,7 @@ class SessionActor:
 
     def stop_nowait(self) -> None:
         """Ask the loop to end after what is queued (``None`` is the stop message)."""
+        self.stopped = True
         self.mailbox.put_control(None)
 
     @property

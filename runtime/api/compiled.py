@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from runtime.engine import RunConfig
@@ -121,7 +121,7 @@ class CompiledGraph:
         durability: Durability | None = None,
         multitask_strategy: Strategy | None = None,
         **_: Any,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         """Events as the turn runs: one mode yields payloads, a list yields ``(mode, data)``."""
         single = isinstance(stream_mode, str)
         modes = (stream_mode,) if isinstance(stream_mode, str) else tuple(stream_mode)
@@ -170,7 +170,7 @@ class CompiledGraph:
         try:
             while True:
                 try:
-                    yield run_sync(agen.__anext__(), loop)
+                    yield run_sync(_next(agen), loop)
                 except StopAsyncIteration:
                     return
         finally:
@@ -407,7 +407,11 @@ class CompiledGraph:
 
 
 def _meta(raw: bytes | None) -> dict[str, Any]:
-    return codec.decode(raw) if raw else {}  # type: ignore[no-any-return]
+    return codec.decode(raw) if raw else {}
+
+
+async def _next(agen: AsyncGenerator[Any, None]) -> Any:
+    return await agen.__anext__()
 
 
 __all__ = ["CompiledGraph"]

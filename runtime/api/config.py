@@ -20,6 +20,13 @@ DEFAULT_RECURSION_LIMIT = 25
 
 def parse_config(config: Any, *, what: str = "this call") -> RunConfig:
     """Validate ``config`` and extract what the runtime needs."""
+    if type(config) is dict:
+        # The common case, kept cheap: {"configurable": {"thread_id": "..."}}.
+        conf = config.get("configurable")
+        if type(conf) is dict and len(conf) == 1 and len(config) == 1:
+            tid = conf.get("thread_id")
+            if type(tid) is str and tid:
+                return RunConfig(tid, raw=config, configurable=conf)
     if not isinstance(config, Mapping):
         raise InvalidConfigError(
             f"{what} needs a config with a thread_id: {EXPECTED}; got {config!r}"
@@ -32,8 +39,6 @@ def parse_config(config: Any, *, what: str = "this call") -> RunConfig:
         tid = _thread_id(tid, config)
     elif not tid:
         raise InvalidConfigError(f"thread_id must not be empty: {EXPECTED}")
-    if len(conf) == 1 and len(config) == 1:  # the common case: only a thread id
-        return RunConfig(tid, raw=config, configurable=conf)  # type: ignore[arg-type]
     limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
     if type(limit) is not int or limit < 1:
         raise InvalidConfigError(f"recursion_limit must be an int > 0, got {limit!r}: {EXPECTED}")

@@ -19,8 +19,9 @@ from runtime.errors import (
     GraphRecursionError,
     InvalidUpdateError,
 )
+from runtime.graph.schema import state_builder
 from runtime.graph.spec import END, START, CallableSpec, GraphSpec, NodeSpec
-from runtime.graph.types import Command
+from runtime.graph.types import Command, Send
 from stores import codec
 from stores.records import SET
 
@@ -29,6 +30,7 @@ from .state import ThreadState
 
 _NO_TASKS: list[tuple[str, float, list[str]]] = []
 _NO_EXTRA: dict[str, Any] = {}
+_NO_TARGETS: list[str] = []
 
 
 class NodeResult:
@@ -59,13 +61,29 @@ class Engine:
         for sources, target in spec.joins:
             for s in sources:
                 self._joins_by_source.setdefault(s, []).append((sources, target))
-        self.initial = initial_values(spec)
+        # What each node receives: its own input schema's view, or the graph's state.
+        self._to_state = {
+            name: state_builder(node.input_schema, spec.channels)
+            if node.input_schema is not None
+            else spec.to_state
+            for name, node in spec.nodes.items()
+        }
+        # Encoded once; each new thread decodes its own copy (defaults may be mutable).
+        self._initial = codec.encode(dict(spec.defaults)) if spec.defaults else None
+        # Where a node goes when it has only static edges (no branch, join or Command):
+        # decided once here instead of on every step.
+        self._static_next: dict[str, tuple[str, ...]] = {}
+        for name in (START, *spec.nodes):
+            if name in spec.branches or name in self._joins_by_source:
+                continue
+            targets = set(spec.edges.get(name, ())) - {END}
+            self._static_next[name] = tuple(sorted(targets, key=self._order.__getitem__))
 
     # -- public --------------------------------------------------------------------------
     def new_thread(self, thread_id: str) -> ThreadState:
         head = ThreadState(thread_id)
-        if self.initial:
-            head.reset(dict(self.initial))
+        if self._initial is not None:
+            head.reset(codec.decode(self._initial))
         return head
 
     async def run(
@@ -176,13 +194,18 @@ class Engine:
                 encoded = codec.encode(new_values)
             except (TypeError, ValueError, OverflowError) as exc:
                 raise codec.serialization_error(
-                    {c[0]: c[2] for c in changes},
+                    {c[0]: new_values[c[0]] for c in changes},
                     exc,
                     what="state",
                     thread_id=head.thread_id,
                     node=next((r.name for r in results if r.writes), None),
                 ) from exc
-        branch_targets = await self._branch_targets(results, new_values, encoded or head.encoded())
+        if self.spec.branches:
+            branch_targets = await self._branch_targets(
+                results, new_values, encoded or head.encoded()
+            )
+        else:
+            branch_targets = _NO_TARGETS
         next_nodes, extra = self._next_nodes(results, branch_targets, head.extra)
         on_row(
             head.commit(
@@ -207,7 +230,7 @@ class Engine:
     async def _run_node(
         self, node: NodeSpec, head: ThreadState, cfg: RunConfig, step: int
     ) -> NodeResult:
-        state = self.spec.to_state(head.copy_values())
+        state = self._to_state[node.name](head.copy_values())
         t0 = time.perf_counter()
         try:
             ret = await _call(node.call, state, cfg)
@@ -249,8 +272,16 @@ class Engine:
             if ret.update is not None:
                 writes, _ = self._node_writes(name, ret.update, head, step)
             goto = ret.goto
-            gotos = [goto] if isinstance(goto, str) else list(goto or ())
-            return writes, gotos
+            gotos = [goto] if isinstance(goto, str | Send) else list(goto or ())
+            if any(isinstance(g, Send) for g in gotos):
+                raise InvalidUpdateError(
+                    f"node {name!r} returned Command(goto=Send(...)); Send is not supported yet "
+                    "(planned); route with node names",
+                    thread_id=head.thread_id,
+                    node=name,
+                    step=step,
+                )
+            return writes, [str(g) for g in gotos]
         if isinstance(ret, dict):
             return [(k, v) for k, v in ret.items() if k in channels], []
         fields = _object_fields(ret)
@@ -327,6 +358,11 @@ class Engine:
     def _next_nodes(
         self, results: list[NodeResult], branch_targets: list[str], extra: dict[str, Any]
     ) -> tuple[tuple[str, ...], dict[str, Any]]:
+        if len(results) == 1 and not branch_targets:
+            r = results[0]
+            static = self._static_next.get(r.name)
+            if static is not None and not r.goto:
+                return static, extra
         edges = self.spec.edges
         targets: set[str] = set(branch_targets)
         joins: dict[str, list[str]] | None = None
@@ -398,25 +434,3 @@ def _object_fields(obj: Any) -> dict[str, Any] | None:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
     return None
-
-
-def initial_values(spec: GraphSpec) -> dict[str, Any]:
-    """Values a new thread starts with: reducer channels whose annotated type can be built
-    empty start as that (``list`` -> ``[]``), as LangGraph's aggregate channels do."""
-    import typing
-
-    hints = typing.get_type_hints(spec.schema, include_extras=True)
-    initial: dict[str, Any] = {}
-    for name, ch in spec.channels.items():
-        if ch.reducer is None or name not in hints:
-            continue
-        tp = hints[name]
-        if typing.get_origin(tp) is typing.Annotated:
-            tp = typing.get_args(tp)[0]
-        origin = typing.get_origin(tp) or tp
-        if isinstance(origin, type):
-            try:
-                initial[name] = origin()
-            except Exception:
-                continue
-    return initial

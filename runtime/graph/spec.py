@@ -64,7 +64,9 @@ class GraphSpec:
     channels: Mapping[str, ChannelSpec]
     """State keys in schema order."""
     defaults: Mapping[str, Any]
-    """Default values of schema fields that have one (dataclass/Struct defaults)."""
+    """Values a new thread starts with: each reducer key whose type can be built empty
+    (``list`` -> ``[]``, ``int`` -> ``0``), as LangGraph's aggregate channels do. Field
+    defaults of dataclass/Struct schemas are not here: ``to_state`` applies them."""
     nodes: Mapping[str, NodeSpec]
     """User nodes in insertion order. Never contains ``START`` or ``END``."""
     edges: Mapping[str, tuple[str, ...]]

@@ -1,0 +1,118 @@
+"""Write-behind flushing: group commit, "sync" durability, read-your-writes, exit flushes."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from stores import MemoryStore, SqliteStore
+
+from .conftest import cfg, tutorial_builder
+
+
+def committed_rows(path: Path, thread_id: str) -> int:
+    """Rows another process would see: a fresh connection, not the runtime's."""
+    with sqlite3.connect(path) as conn:
+        (n,) = conn.execute(
+            "SELECT count(*) FROM checkpoints WHERE thread_id = ?", (thread_id,)
+        ).fetchone()
+    return int(n)
+
+
+async def test_sync_durability_returns_after_commit(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    # A flush interval far longer than the test: only "sync" makes the flush happen now.
+    graph = tutorial_builder().compile(checkpointer=SqliteStore(path), flush_interval=3600)
+    async with graph:
+        await graph.ainvoke({"messages": []}, cfg("a"), durability="sync")
+        assert committed_rows(path, "a") == 3
+        await graph.ainvoke({}, cfg("a"))  # "async": acknowledged before it is written
+        assert committed_rows(path, "a") == 3
+        # ...but readable at once (read-your-writes), from memory and the flusher's backlog
+        assert len((await graph.aget_state(cfg("a"))).values["messages"]) == 2
+        history = [s async for s in graph.aget_state_history(cfg("a"))]
+        assert len(history) == 6
+        assert graph.statistics().dirty == 3
+    # leaving `async with` flushed everything
+    assert committed_rows(path, "a") == 6
+
+
+async def test_compile_time_sync_durability(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    graph = tutorial_builder().compile(
+        checkpointer=SqliteStore(path), durability="sync", flush_interval=3600
+    )
+    async with graph:
+        await asyncio.gather(*(graph.ainvoke({"messages": []}, cfg(f"t{i}")) for i in range(20)))
+        assert all(committed_rows(path, f"t{i}") == 3 for i in range(20))
+        stats = graph.statistics()
+        # group commit: 20 concurrent sync turns needed far fewer than 20 batches
+        assert stats.flushes < 20
+        assert stats.flushed_checkpoints == 60
+
+
+async def test_bad_durability_is_refused() -> None:
+    graph = tutorial_builder().compile(checkpointer=MemoryStore())
+    async with graph:
+        with pytest.raises(ValueError, match="durability must be one of"):
+            await graph.ainvoke({}, cfg("x"), durability="sometimes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="durability must be one of"):
+        tutorial_builder().compile(checkpointer=MemoryStore(), durability="never")
+
+
+def run_script(code: str, cwd: Path) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+SCRIPT_HEAD = """
+    import asyncio
+    from tests.runtime.conftest import tutorial_builder
+    from stores import SqliteStore
+    graph = tutorial_builder().compile(checkpointer=SqliteStore("x.db"), flush_interval=3600)
+    config = {"configurable": {"thread_id": "t"}}
+"""
+
+
+def test_end_of_asyncio_run_flushes(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        SCRIPT_HEAD
+        + """
+    async def main():
+        for _ in range(3):
+            out = await graph.ainvoke({}, config)
+        print(len(out["messages"]))
+    asyncio.run(main())
+    asyncio.run(main())   # a second loop: the runtime rebinds and continues the session
+    """
+    )
+    assert run_script(code.replace("x.db", str(tmp_path / "x.db")), root).split() == ["3", "6"]
+    assert committed_rows(tmp_path / "x.db", "t") == 18
+
+
+def test_sync_script_that_never_closes_flushes_at_exit(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        SCRIPT_HEAD
+        + """
+    for _ in range(4):
+        out = graph.invoke({}, config)
+    print(len(out["messages"]))
+    """
+    )
+    assert run_script(code.replace("x.db", str(tmp_path / "x.db")), root).strip() == "4"
+    assert committed_rows(tmp_path / "x.db", "t") == 12
