@@ -71,8 +71,10 @@ async def run_one(
 
     gc.collect()
     t0 = time.perf_counter()
+    c0 = time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     stats = graph.statistics()
     await graph.aclose()
     latencies.sort()
@@ -84,6 +86,9 @@ async def run_one(
         "turns": turns,
         "concurrency": concurrency,
         "turns_per_s": round(n / elapsed),
+        # CPU seconds of the whole process (all threads) per turn: steadier than wall time
+        # on a shared machine, and what the hot path really costs.
+        "cpu_us_per_turn": round(cpu / n * 1e6, 1),
         "p50_ms": round(latencies[n // 2] * 1000, 3),
         "p99_ms": round(latencies[int(n * 0.99)] * 1000, 3),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 3),
@@ -125,11 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         py = sys.version.split()[0]
         print(f"\nS={args.sessions} T={args.turns} C={args.concurrency} (python {py})")
         head = f"{'store':8} {'durability':10} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
-        print(f"{head} {'RSS MB':>7}")
+        print(f"{head} {'RSS MB':>7} {'CPU us/turn':>12}")
         for r in results:
             print(
                 f"{r['store']:8} {r['durability']:10} {r['turns_per_s']:>9} "
-                f"{r['p50_ms']:>8} {r['p99_ms']:>8} {r['peak_rss_mb']:>7}"
+                f"{r['p50_ms']:>8} {r['p99_ms']:>8} {r['peak_rss_mb']:>7} "
+                f"{r['cpu_us_per_turn']:>12}"
             )
     return 0
 
