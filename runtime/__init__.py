@@ -16,6 +16,7 @@ Layers (each uses only those below it)::
 """
 
 from runtime.api import CompiledGraph, PregelTask, StateSnapshot, ThreadInfo
+from runtime.engine.interrupts import get_store, get_stream_writer, interrupt
 from runtime.errors import (
     CorruptCheckpointError,
     EmptyInputError,
@@ -75,4 +76,7 @@ __all__ = [
     "Supervisor",
     "ThreadInfo",
     "add_messages",
+    "get_store",
+    "get_stream_writer",
+    "interrupt",
 ]

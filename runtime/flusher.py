@@ -93,6 +93,13 @@ class Flusher:
         elif n >= self.max_batch:
             self._poke()
 
+    def touch(self, head: ThreadState) -> None:
+        """Write the thread's row with the next batch, even if it has no new checkpoint."""
+        self._heads[head.thread_id] = head
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
     @property
     def dirty(self) -> int:
         return len(self._rows) + len(self._in_flight)
@@ -165,7 +172,7 @@ class Flusher:
 
     async def flush(self) -> None:
         """Write everything dirty now and wait for it (retrying on errors)."""
-        while self._rows or self._in_flight:
+        while self._heads or self._in_flight:
             async with self._lock:
                 await self._flush_once(retry=True)
 
@@ -193,7 +200,7 @@ class Flusher:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                if not self._rows:
+                if not self._heads:  # every dirty or touched thread has an entry here
                     self._wake = loop.create_future()
                     await self._wake
                     self._wake = None
@@ -217,7 +224,7 @@ class Flusher:
         backoff = 0.01
         while True:
             rows, heads = self._rows, self._heads
-            if not rows:
+            if not heads:
                 return
             self._rows, self._heads = [], {}
             self._urgent = False

@@ -86,7 +86,7 @@ class Supervisor:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if idle_timeout <= 0 or flush_interval < 0:
             raise ValueError("idle_timeout must be > 0 and flush_interval >= 0")
-        self.engine = Engine(graph)
+        self.engine = Engine(graph, store=store)
         self.checkpointer = checkpointer
         self.memory_store = store
         self.durability = durability
@@ -210,6 +210,8 @@ class Supervisor:
         durability: Durability | None = None,
         multitask_strategy: Strategy | None = None,
         on_event: EventSink | None = None,
+        interrupt_before: frozenset[str] | None = None,
+        interrupt_after: frozenset[str] | None = None,
     ) -> Any:
         if self._closing:
             raise ShuttingDownError("the runtime is closing", thread_id=cfg.thread_id)
@@ -237,7 +239,7 @@ class Supervisor:
                     "'reject'; retry when it has finished or use 'enqueue'",
                     thread_id=tid,
                 )
-        env = Envelope(input, cfg, on_event)
+        env = Envelope(input, cfg, on_event, None, interrupt_before, interrupt_after)
         try:
             actor.mailbox.put_nowait(env)
         except Exception:
@@ -261,6 +263,34 @@ class Supervisor:
         env = Envelope(None, None, call=fn)
         actor.mailbox.put_nowait(env)
         return await env.future
+
+    async def update_state(self, cfg: RunConfig, values: Any, as_node: str | None) -> int:
+        """Write ``values`` as ``as_node`` in the thread's order; returns the new checkpoint id."""
+
+        async def update(actor: SessionActor) -> int:
+            head = actor.head
+            if cfg.checkpoint_id is not None:
+                await actor.checkout(cfg.checkpoint_id)
+            await self.engine.update(head, values, as_node, cfg, actor.on_row)
+            head.status = "interrupted" if head.next else "idle"
+            return head.seq
+
+        return int(await self.call(cfg.thread_id, update))
+
+    async def chain_rows(self, tid: str, seq: int | None) -> list[CheckpointRow]:
+        """Rows to rebuild ``tid`` at ``seq`` (all its rows when ``None``), including
+        those the flusher has not written yet (read-your-writes)."""
+        assert self.checkpointer is not None
+        if seq is None:
+            rows = await self.checkpointer.list_checkpoints(tid, ascending=True)
+        else:
+            rows = await self.checkpointer.load_chain(tid, seq)
+        pending = self.flusher.pending_rows(tid) if self.flusher is not None else []
+        if pending:
+            merged = {r.seq: r for r in rows}
+            merged.update((r.seq, r) for r in pending if seq is None or r.seq <= seq)
+            rows = [merged[k] for k in sorted(merged)]
+        return rows
 
     async def delete_thread(self, tid: str) -> bool:
         """Delete a thread: queued turns finish first, then its actor and rows go."""
@@ -308,7 +338,12 @@ class Supervisor:
             if actor is None:
                 assert self.flusher is not None
                 actor = SessionActor(
-                    head, self.engine, self.flusher, self.mailbox_size, self.clock()
+                    head,
+                    self.engine,
+                    self.flusher,
+                    self.mailbox_size,
+                    self.clock(),
+                    self.chain_rows,
                 )
                 actor.start()
                 self._actors[tid] = actor

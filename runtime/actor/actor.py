@@ -13,17 +13,24 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from runtime.engine import Engine, EventSink, RunConfig, ThreadState
+from runtime.engine.interrupts import PENDING
+from runtime.engine.replay import chain, checkout, decode_row
+from runtime.errors import InvalidConfigError
+from stores.records import CheckpointRow
 
 from .mailbox import Mailbox
 
 if TYPE_CHECKING:
     from runtime.flusher import Flusher
 
+#: Reads the rows to rebuild a thread at a checkpoint (store plus unflushed rows).
+Loader = Callable[[str, int], Awaitable[list[CheckpointRow]]]
+
 
 class Envelope:
     """One request for an actor: a turn, or a call run in the actor's order."""
 
-    __slots__ = ("call", "cfg", "future", "input", "on_event", "seq")
+    __slots__ = ("after", "before", "call", "cfg", "future", "input", "on_event", "seq")
 
     def __init__(
         self,
@@ -31,11 +38,15 @@ class Envelope:
         cfg: RunConfig | None,
         on_event: EventSink | None = None,
         call: Callable[[SessionActor], Awaitable[Any]] | None = None,
+        before: frozenset[str] | None = None,
+        after: frozenset[str] | None = None,
     ) -> None:
         self.input = input
         self.cfg = cfg
         self.on_event = on_event
         self.call = call
+        self.before = before
+        self.after = after
         self.future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.seq = 0
         """Highest checkpoint id when the turn ended (what a ``"sync"`` caller waits for)."""
@@ -50,6 +61,7 @@ class SessionActor:
         "engine",
         "head",
         "last_used",
+        "loader",
         "mailbox",
         "stopped",
         "task",
@@ -57,8 +69,15 @@ class SessionActor:
     )
 
     def __init__(
-        self, head: ThreadState, engine: Engine, flusher: Flusher, mailbox_size: int, now: float
+        self,
+        head: ThreadState,
+        engine: Engine,
+        flusher: Flusher,
+        mailbox_size: int,
+        now: float,
+        loader: Loader,
     ) -> None:
+        self.loader = loader
         self.thread_id = head.thread_id
         self.head = head
         self.engine = engine
@@ -79,6 +98,21 @@ class SessionActor:
         """Ask the loop to end after what is queued (``None`` is the stop message)."""
         self.stopped = True
         self.mailbox.put_control(None)
+
+    def on_row(self, row: CheckpointRow) -> None:
+        self._on_row(row)
+
+    async def checkout(self, seq: int) -> None:
+        """Move the head to checkpoint ``seq`` (time travel: the next turn forks from it)."""
+        head = self.head
+        path = chain(await self.loader(self.thread_id, seq), seq)
+        if not path or decode_row(path[-1]).source == PENDING:
+            raise InvalidConfigError(
+                f"thread {self.thread_id!r} has no checkpoint {seq}; take checkpoint ids "
+                "from get_state() or get_state_history()",
+                thread_id=self.thread_id,
+            )
+        checkout(head, path, top=head.top)
 
     @property
     def idle(self) -> bool:
@@ -103,9 +137,22 @@ class SessionActor:
             if env.call is not None:
                 result = await env.call(self)
             else:
-                assert env.cfg is not None
+                cfg = env.cfg
+                assert cfg is not None
                 head.status = "busy"
-                result = await self.engine.run(head, env.input, env.cfg, self._on_row, env.on_event)
+                fork = cfg.checkpoint_id is not None
+                if fork:
+                    await self.checkout(cfg.checkpoint_id)  # type: ignore[arg-type]
+                result = await self.engine.run(
+                    head,
+                    env.input,
+                    cfg,
+                    self._on_row,
+                    env.on_event,
+                    interrupt_before=env.before,
+                    interrupt_after=env.after,
+                    fork=fork,
+                )
                 head.status = "interrupted" if head.next else "idle"
         except asyncio.CancelledError:
             head.status = "idle"

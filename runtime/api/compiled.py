@@ -11,18 +11,25 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from typing import Any
 
-from runtime.engine import RunConfig
+from runtime.engine import RunConfig, ThreadState
 from runtime.engine.replay import chain, rebuild, states_forward
 from runtime.errors import InvalidConfigError
-from runtime.graph.spec import GraphSpec
+from runtime.graph.spec import START, GraphSpec
 from runtime.supervisor import Durability, RuntimeStatistics, Strategy, Supervisor
 from stores import Store, codec
 
 from .config import parse_config
 from .portal import portal_loop, register_closer, run_sync
-from .snapshot import StateSnapshot, ThreadInfo, empty_snapshot, iso, snapshot
+from .snapshot import (
+    StateSnapshot,
+    ThreadInfo,
+    checkpoint_config,
+    empty_snapshot,
+    iso,
+    snapshot,
+)
 
-STREAM_MODES = ("values", "updates")
+STREAM_MODES = ("values", "updates", "custom")
 _DONE: Any = object()
 
 
@@ -92,6 +99,8 @@ class CompiledGraph:
         *,
         durability: Durability | None = None,
         multitask_strategy: Strategy | None = None,
+        interrupt_before: str | Sequence[str] | None = None,
+        interrupt_after: str | Sequence[str] | None = None,
         **_: Any,
     ) -> Any:
         """Run one turn of the session ``config["configurable"]["thread_id"]``."""
@@ -99,15 +108,40 @@ class CompiledGraph:
         if sup.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(
                 self.ainvoke(
-                    input, config, durability=durability, multitask_strategy=multitask_strategy
+                    input,
+                    config,
+                    durability=durability,
+                    multitask_strategy=multitask_strategy,
+                    interrupt_before=interrupt_before,
+                    interrupt_after=interrupt_after,
                 )
+            )
+        if interrupt_before is None and interrupt_after is None:
+            return await sup.turn(
+                input,
+                self._cfg(config),
+                durability=durability,
+                multitask_strategy=multitask_strategy,
             )
         return await sup.turn(
             input,
             self._cfg(config),
             durability=durability,
             multitask_strategy=multitask_strategy,
+            interrupt_before=self._nodes(interrupt_before),
+            interrupt_after=self._nodes(interrupt_after),
         )
+
+    def _nodes(self, names: str | Sequence[str] | None) -> frozenset[str] | None:
+        if names is None:
+            return None
+        if names == "*":
+            return frozenset(self.spec.nodes)
+        chosen = frozenset([names] if isinstance(names, str) else names)
+        unknown = chosen.difference(self.spec.nodes)
+        if unknown:
+            raise ValueError(f"interrupt at unknown node(s) {sorted(unknown)}")
+        return chosen
 
     def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
         return run_sync(self.ainvoke(input, config, **kwargs), self._sync_loop())
@@ -120,6 +154,8 @@ class CompiledGraph:
         stream_mode: str | Sequence[str] = "values",
         durability: Durability | None = None,
         multitask_strategy: Strategy | None = None,
+        interrupt_before: str | Sequence[str] | None = None,
+        interrupt_after: str | Sequence[str] | None = None,
         **_: Any,
     ) -> AsyncGenerator[Any, None]:
         """Events as the turn runs: one mode yields payloads, a list yields ``(mode, data)``."""
@@ -148,6 +184,8 @@ class CompiledGraph:
                 durability=durability,
                 multitask_strategy=multitask_strategy,
                 on_event=on_event,
+                interrupt_before=self._nodes(interrupt_before),
+                interrupt_after=self._nodes(interrupt_after),
             )
         )
         task.add_done_callback(lambda _: queue.put_nowait(_DONE))
@@ -191,37 +229,46 @@ class CompiledGraph:
         head = actor.head if actor is not None else await sup.load_head(tid, activation=False)
         if head.seq == 0:
             return empty_snapshot(dict(config))
+        return self._head_snapshot(head)
+
+    def _head_snapshot(self, head: ThreadState) -> StateSnapshot:
+        engine = self.supervisor.engine
+        pending = head.pending
+        if pending is None:
+            values, next_nodes = head.copy_values(), head.next
+            task_interrupts: dict[int, tuple[Any, ...]] = {}
+            interrupts: tuple[Any, ...] = ()
+        else:
+            # A paused step: LangGraph shows the finished tasks' writes applied, and as next
+            # only the tasks still to run.
+            values = engine.pending_values(head)
+            tasks = engine.plan.tasks(head)
+            next_nodes = tuple(t.name for t in tasks if t.key not in pending.done)
+            waiting = {key: i for key, i in pending.interrupts}
+            task_interrupts = {
+                n: (waiting[t.key],) for n, t in enumerate(tasks) if t.key in waiting
+            }
+            interrupts = tuple(i for _, i in pending.interrupts)
         return snapshot(
-            tid,
+            head.thread_id,
             head.seq,
             head.parent,
-            head.copy_values(),
-            head.next,
+            values,
+            next_nodes,
             head.step,
             head.source,
             head.checkpoint_meta,
             head.checkpoint_at,
+            task_names=head.next,
+            task_interrupts=task_interrupts,
+            interrupts=interrupts,
         )
 
     def get_state(self, config: Any, *, subgraphs: bool = False) -> StateSnapshot:
         return run_sync(self.aget_state(config), self._sync_loop())
 
-    async def _rows(self, tid: str, seq: int | None = None) -> list[Any]:
-        assert self.checkpointer is not None
-        if seq is None:
-            rows = await self.checkpointer.list_checkpoints(tid, ascending=True)
-        else:
-            rows = await self.checkpointer.load_chain(tid, seq)
-        flusher = self.supervisor.flusher
-        pending = flusher.pending_rows(tid) if flusher is not None else []
-        if pending:
-            merged = {r.seq: r for r in rows}
-            merged.update((r.seq, r) for r in pending if seq is None or r.seq <= seq)
-            rows = [merged[k] for k in sorted(merged)]
-        return rows
-
     async def _state_at(self, tid: str, seq: int) -> StateSnapshot:
-        path = chain(await self._rows(tid, seq), seq)
+        path = chain(await self.supervisor.chain_rows(tid, seq), seq)
         if not path:
             raise InvalidConfigError(
                 f"thread {tid!r} has no checkpoint {seq}; take ids from get_state_history()",
@@ -258,7 +305,7 @@ class CompiledGraph:
         before_seq = parse_config(before).checkpoint_id if before is not None else None
         upto = cfg.checkpoint_id
         snaps = []
-        for row, record, values in states_forward(await self._rows(tid)):
+        for row, record, values in states_forward(await self.supervisor.chain_rows(tid, None)):
             snaps.append((row, record, values))
         count = 0
         for row, record, values in reversed(snaps):
@@ -289,6 +336,23 @@ class CompiledGraph:
             return [s async for s in self.aget_state_history(config, **kwargs)]
 
         return iter(run_sync(collect(), self._sync_loop()))
+
+    async def aupdate_state(
+        self, config: Any, values: Any, as_node: str | None = None
+    ) -> dict[str, Any]:
+        """Write ``values`` as if ``as_node`` had returned them; returns the new checkpoint's
+        config. With a ``checkpoint_id`` in ``config`` the update forks from there."""
+        if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
+            return await self._forward(  # type: ignore[no-any-return]
+                self.aupdate_state(config, values, as_node)
+            )
+        self._need_checkpointer("update_state")
+        cfg = parse_config(config, what="update_state")
+        seq = await self.supervisor.update_state(cfg, values, as_node)
+        return checkpoint_config(cfg.thread_id, seq)
+
+    def update_state(self, config: Any, values: Any, as_node: str | None = None) -> dict[str, Any]:
+        return run_sync(self.aupdate_state(config, values, as_node), self._sync_loop())
 
     # -- threads -------------------------------------------------------------------------
     async def aget_thread(self, thread_id: str) -> ThreadInfo | None:
@@ -356,8 +420,48 @@ class CompiledGraph:
     def delete_thread(self, thread_id: str) -> bool:
         return run_sync(self.adelete_thread(thread_id), self._sync_loop())
 
-    def new_thread_id(self) -> str:
-        return str(uuid.uuid4())
+    async def acreate_thread(
+        self,
+        thread_id: str | None = None,
+        *,
+        metadata: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> ThreadInfo:
+        """Create a thread (a new UUID when ``thread_id`` is ``None``) with metadata and,
+        optionally, initial values (written as an ``update`` checkpoint from ``START``)."""
+        if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
+            return await self._forward(  # type: ignore[no-any-return]
+                self.acreate_thread(thread_id, metadata=metadata, values=values)
+            )
+        self._need_checkpointer("create_thread")
+        tid = str(thread_id) if thread_id is not None else str(uuid.uuid4())
+        sup = self.supervisor
+        encoded = codec.encode_value(metadata or {}, what="metadata", thread_id=tid)
+
+        async def create(actor: Any) -> None:
+            head = actor.head
+            head.metadata = encoded
+            if values is not None:
+                cfg = parse_config({"configurable": {"thread_id": tid}})
+                await sup.engine.update(head, values, START, cfg, actor.on_row)
+            else:
+                sup.flusher.touch(head)  # type: ignore[union-attr]
+
+        await sup.call(tid, create)
+        info = await self.aget_thread(tid)
+        assert info is not None
+        return info
+
+    def create_thread(
+        self,
+        thread_id: str | None = None,
+        *,
+        metadata: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> ThreadInfo:
+        return run_sync(
+            self.acreate_thread(thread_id, metadata=metadata, values=values), self._sync_loop()
+        )
 
     # -- figures and lifecycle -----------------------------------------------------------
     def statistics(self) -> RuntimeStatistics:

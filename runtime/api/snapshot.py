@@ -69,8 +69,16 @@ def snapshot(
     source: str,
     metadata: dict[str, Any],
     created_at: float,
+    *,
+    task_names: tuple[str, ...] | None = None,
+    task_interrupts: dict[int, tuple[Any, ...]] | None = None,
+    interrupts: tuple[Any, ...] = (),
 ) -> StateSnapshot:
+    """A snapshot; ``task_names`` (default ``next_nodes``) are the checkpoint's tasks, with
+    ``task_interrupts`` by task position while a step is paused."""
     meta = {"source": source, "step": step, "parents": {}, **metadata}
+    names = next_nodes if task_names is None else task_names
+    ti = task_interrupts or {}
     return StateSnapshot(
         values=values,
         next=next_nodes,
@@ -79,8 +87,10 @@ def snapshot(
         created_at=iso(created_at),
         parent_config=checkpoint_config(thread_id, parent) if parent else None,
         tasks=tuple(
-            PregelTask(f"{seq}:{name}", name, ("__pregel_pull", name)) for name in next_nodes
+            PregelTask(f"{seq}:{i}:{name}", name, ("__pregel_pull", name), None, ti.get(i, ()))
+            for i, name in enumerate(names)
         ),
+        interrupts=interrupts,
     )
 
 

@@ -9,6 +9,7 @@ from stores import codec
 from stores.errors import CorruptCheckpointError
 from stores.records import Checkpoint, CheckpointRow
 
+from .interrupts import PENDING, PendingStep
 from .state import ThreadState, apply_changes
 
 
@@ -70,21 +71,47 @@ def rebuild(rows: list[CheckpointRow]) -> tuple[dict[str, Any], Checkpoint]:
 
 
 def rehydrate(thread_id: str, rows: list[CheckpointRow], head: ThreadState) -> ThreadState:
-    """Fill a fresh ``head`` from the rows of the thread's head chain."""
+    """Fill a fresh ``head`` from the rows of the thread's head chain (ascending)."""
     path = chain(rows)
-    if not path:
-        return head
-    values, record = rebuild(path)
-    last = path[-1]
+    if path:
+        checkout(head, path, top=path[-1].seq)
+        head.flushed = head.top
+    return head
+
+
+def checkout(head: ThreadState, path: list[CheckpointRow], *, top: int) -> ThreadState:
+    """Move ``head`` to the last checkpoint of ``path`` (a chain from its base snapshot).
+
+    ``top`` is the thread's highest checkpoint id (new checkpoints continue after it). A
+    hidden pending record at the end of the path becomes ``head.pending``.
+    """
+    records = [decode_row(r) for r in path]
+    pending = None
+    if records[-1].source == PENDING:
+        pending = PendingStep.from_extra(records[-1].extra.get("pending", {}))
+        path, records = path[:-1], records[:-1]
+        if not path:
+            raise CorruptCheckpointError(
+                "a pending step has no checkpoint before it", thread_id=head.thread_id
+            )
+    values = _snapshot_values(path[0], records[0])
+    for record in records[1:]:
+        apply_changes(values, record.changes)
+    last, record = path[-1], records[-1]
     head.reset(values)
-    head.seq = head.top = head.flushed = last.seq
+    head.seq = last.seq
+    head.top = max(top, last.seq)
     head.step = record.step
+    head.next = tuple(record.next)
+    head.extra = dict(record.extra)
+    if record.source == "input" and record.changes:
+        head.extra["input"] = record.changes[0][2]  # a replay from here re-reads the input
     head.parent = last.parent
     head.source = record.source
     head.checkpoint_meta = record.metadata
     head.checkpoint_at = record.created_at
-    head.next = tuple(record.next)
-    head.extra = record.extra
+    head.writers = tuple(t[0] for t in record.tasks)
+    head.pending = pending
     head.base = last.base
     head.snapshot_bytes = len(path[0].payload)
     head.delta_bytes = sum(len(r.payload) for r in path[1:])
@@ -115,4 +142,5 @@ def states_forward(
             values = dict(parent)
             apply_changes(values, record.changes)
         states[row.seq] = values
-        yield row, record, values
+        if record.source != PENDING:
+            yield row, record, values

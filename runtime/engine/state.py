@@ -15,6 +15,8 @@ import msgspec
 from stores import codec
 from stores.records import APPEND, CHECKPOINT_FORMAT, SET, Checkpoint, CheckpointRow
 
+from .interrupts import PENDING, PendingStep
+
 #: Take a snapshot after this many delta checkpoints even if deltas are tiny, which bounds
 #: the work of rebuilding a state (rehydration, ``get_state`` at an old checkpoint).
 MAX_DELTAS = 256
@@ -38,6 +40,7 @@ class ThreadState:
         "metadata",
         "next",
         "parent",
+        "pending",
         "seq",
         "snapshot_bytes",
         "source",
@@ -47,6 +50,7 @@ class ThreadState:
         "top",
         "updated_at",
         "values",
+        "writers",
     )
 
     def __init__(self, thread_id: str) -> None:
@@ -64,6 +68,10 @@ class ThreadState:
         self.source = ""
         self.checkpoint_meta: dict[str, Any] = {}
         self.checkpoint_at = 0.0
+        self.writers: tuple[str, ...] = ()
+        """Nodes whose writes made the head checkpoint (``update_state`` infers ``as_node``)."""
+        self.pending: PendingStep | None = None
+        """The paused step after the head checkpoint, if ``interrupt()`` paused one."""
         self.extra: dict[str, Any] = {}
         self.base = 0
         self.delta_bytes = 0
@@ -209,6 +217,27 @@ class ThreadState:
         self.checkpoint_at = now
         self.next = next_nodes
         self.extra = extra
+        self.writers = tuple(t[0] for t in tasks)
+        self.updated_at = now
+        return row
+
+    def commit_pending(self, pending: PendingStep, *, metadata: dict[str, Any]) -> CheckpointRow:
+        """Record a paused step as a hidden record after the head checkpoint.
+
+        The head stays at its checkpoint; the record carries the finished writes and the
+        interrupts so that an answer can come after an eviction or a restart.
+        """
+        seq = self.top + 1
+        now = time.time()
+        extra = {"pending": pending.to_extra()}
+        payload = codec.encode_checkpoint(
+            Checkpoint(
+                CHECKPOINT_FORMAT, self.step, PENDING, now, self.next, [], None, metadata, [], extra
+            )
+        )
+        row = CheckpointRow(self.thread_id, seq, self.seq or None, self.base, payload)
+        self.top = seq
+        self.pending = pending
         self.updated_at = now
         return row
 

@@ -1,11 +1,12 @@
 """Running one turn of one thread: super-steps over a ``ThreadState``.
 
-A step runs every triggered node on a private copy of the state, then applies all their
-writes at once through the reducers (in node-name order, as LangGraph does), records what
-changed as a checkpoint, and decides the next step's nodes. A step either commits whole or
-leaves the head as it was: a node error, a bad update or an unencodable value in step N
-leaves the checkpoints of steps before N in place (LangGraph keeps them too) and nothing of
-step N.
+A step runs every task of the head's ``next`` (a node pulled by an edge, or a ``Send``
+pushed with its own argument) on a private copy of the state, then applies all their
+writes at once through the reducers (pulled tasks in name order, then pushed ones in
+order, as LangGraph does), records what changed as a checkpoint and plans the next step.
+A step either commits whole or leaves the head as it was: a node error, a bad update or an
+unencodable value in step N keeps the checkpoints before N and nothing of step N. A node
+that calls ``interrupt()`` pauses the step instead (see ``interrupts``).
 """
 
 from __future__ import annotations
@@ -14,53 +15,33 @@ import asyncio
 import time
 from typing import Any
 
-from runtime.errors import (
-    EmptyInputError,
-    GraphRecursionError,
-    InvalidUpdateError,
-)
+import msgspec
+
+from runtime.errors import EmptyInputError, GraphRecursionError, InvalidUpdateError
 from runtime.graph.schema import state_builder
-from runtime.graph.spec import END, START, CallableSpec, GraphSpec, NodeSpec
-from runtime.graph.types import Command, Send
+from runtime.graph.spec import START, GraphSpec, NodeSpec
+from runtime.graph.types import Command, Interrupt, Send
 from stores import codec
 from stores.records import SET
 
 from .context import EventSink, RowSink, RunConfig
+from .interrupts import NodeInterrupt, PendingStep, TaskContext, current_task
+from .plan import Planner, Task, TaskResult
 from .state import ThreadState
 
 _NO_TASKS: list[tuple[str, float, list[str]]] = []
 _NO_EXTRA: dict[str, Any] = {}
-_NO_TARGETS: list[str] = []
-
-
-class NodeResult:
-    """What one node produced in a step."""
-
-    __slots__ = ("duration", "goto", "name", "writes")
-
-    def __init__(
-        self, name: str, writes: list[tuple[str, Any]], goto: list[str], duration: float
-    ) -> None:
-        self.name = name
-        self.writes = writes
-        self.goto = goto
-        self.duration = duration
+INTERRUPT_KEY = "__interrupt__"
 
 
 class Engine:
-    """Runs turns of one compiled graph. Stateless between turns: all state is in the head."""
+    """Runs turns of one compiled graph. Holds no thread state between turns."""
 
-    def __init__(self, spec: GraphSpec) -> None:
+    def __init__(self, spec: GraphSpec, *, store: Any = None) -> None:
         self.spec = spec
-        self.channels = spec.channels
-        self._order = {name: i for i, name in enumerate(spec.nodes)}
-        self._input_keys = frozenset(spec.input_keys)
+        self.store = store
+        self.plan = Planner(spec)
         self._all_output = tuple(spec.output_keys) == tuple(spec.channels)
-        # Join bookkeeping: source -> [(sources, target)]
-        self._joins_by_source: dict[str, list[tuple[frozenset[str], str]]] = {}
-        for sources, target in spec.joins:
-            for s in sources:
-                self._joins_by_source.setdefault(s, []).append((sources, target))
         # What each node receives: its own input schema's view, or the graph's state.
         self._to_state = {
             name: state_builder(node.input_schema, spec.channels)
@@ -70,22 +51,14 @@ class Engine:
         }
         # Encoded once; each new thread decodes its own copy (defaults may be mutable).
         self._initial = codec.encode(dict(spec.defaults)) if spec.defaults else None
-        # Where a node goes when it has only static edges (no branch, join or Command):
-        # decided once here instead of on every step.
-        self._static_next: dict[str, tuple[str, ...]] = {}
-        for name in (START, *spec.nodes):
-            if name in spec.branches or name in self._joins_by_source:
-                continue
-            targets = set(spec.edges.get(name, ())) - {END}
-            self._static_next[name] = tuple(sorted(targets, key=self._order.__getitem__))
 
-    # -- public --------------------------------------------------------------------------
     def new_thread(self, thread_id: str) -> ThreadState:
         head = ThreadState(thread_id)
         if self._initial is not None:
             head.reset(codec.decode(self._initial))
         return head
 
+    # -- a turn --------------------------------------------------------------------------
     async def run(
         self,
         head: ThreadState,
@@ -93,40 +66,106 @@ class Engine:
         cfg: RunConfig,
         on_row: RowSink,
         on_event: EventSink | None = None,
+        *,
+        interrupt_before: frozenset[str] | None = None,
+        interrupt_after: frozenset[str] | None = None,
+        fork: bool = False,
     ) -> dict[str, Any]:
-        """Run one turn; returns the output values (a private copy)."""
+        """Run one turn; returns the output values (a private copy).
+
+        ``fork``: the head was checked out at an older checkpoint (``checkpoint_id`` in the
+        config); a resume from there first records a ``fork`` checkpoint, as LangGraph does.
+        """
         meta = cfg.metadata or _NO_EXTRA
-        limit = cfg.recursion_limit
-        if input is None:
+        before = self.spec.interrupt_before if interrupt_before is None else interrupt_before
+        after = self.spec.interrupt_after if interrupt_after is None else interrupt_after
+        resuming = True
+        if isinstance(input, Command) and input.resume is not None and head.pending is not None:
+            head.pending.answer(input.resume)
+        elif input is None or (isinstance(input, Command) and input.resume is not None):
             if head.seq == 0:
-                raise EmptyInputError(
-                    "invoke(None, config) resumes a thread, but this thread has no checkpoint; "
-                    "pass an input dict to start it",
-                    thread_id=head.thread_id,
+                if input is None:
+                    raise EmptyInputError(
+                        "invoke(None, config) resumes a thread, but this thread has no "
+                        "checkpoint; pass an input dict to start it",
+                        thread_id=head.thread_id,
+                    )
+                await self._start(head, {}, meta, on_row, on_event)  # LangGraph's quirk
+                resuming = False
+            elif fork:
+                on_row(
+                    head.commit(
+                        None,
+                        [],
+                        None,
+                        step=head.step + 1,
+                        source="fork",
+                        next_nodes=head.next,
+                        metadata=meta,
+                        tasks=_NO_TASKS,
+                        extra=head.extra,
+                    )
                 )
-            if not head.next:
+            elif not head.next:
                 return self.output(head)
         else:
+            if isinstance(input, Command):
+                input = self._command_input(head, input)
+            head.pending = None
             await self._start(head, input, meta, on_row, on_event)
+            resuming = False
         steps = 0
         while head.next:
-            if steps >= limit:
+            if before and not resuming and before.intersection(head.next):
+                break
+            resuming = False
+            if steps >= cfg.recursion_limit:
                 raise GraphRecursionError(
-                    f"recursion limit of {limit} reached without hitting a stop condition; "
-                    'raise it with config["recursion_limit"] or check the graph for a loop',
+                    f"recursion limit of {cfg.recursion_limit} reached without hitting a stop "
+                    'condition; raise it with config["recursion_limit"] or check the graph '
+                    "for a loop",
                     thread_id=head.thread_id,
                     step=head.step + 1,
                 )
             steps += 1
-            await self._step(head, cfg, meta, on_row, on_event)
+            ran = await self._step(head, cfg, meta, on_row, on_event)
+            if ran is None:  # paused by interrupt()
+                return self._paused_output(head, on_event)
+            if after and after.intersection(ran):
+                break
         return self.output(head)
 
     def output(self, head: ThreadState) -> dict[str, Any]:
         values = head.copy_values()
         if self._all_output:
             return values
-        keys = self.spec.output_keys
-        return {k: values[k] for k in keys if k in values}
+        return {k: values[k] for k in self.spec.output_keys if k in values}
+
+    def _paused_output(self, head: ThreadState, on_event: EventSink | None) -> dict[str, Any]:
+        assert head.pending is not None
+        interrupts = [i for _, i in head.pending.interrupts]
+        values = self.pending_values(head)
+        out = (
+            values
+            if self._all_output
+            else {k: values[k] for k in self.spec.output_keys if k in values}
+        )
+        if on_event is not None:
+            # LangGraph's order: the checkpoint's values with the interrupts, then (if some
+            # tasks finished) the values with their writes applied.
+            on_event("values", {**self.output(head), INTERRUPT_KEY: tuple(interrupts)})
+            if head.pending.done:
+                on_event("values", _copy(out))
+        out[INTERRUPT_KEY] = interrupts
+        return out
+
+    def pending_values(self, head: ThreadState) -> dict[str, Any]:
+        """The head's values with the finished writes of a paused step applied (a copy)."""
+        values = head.copy_values()
+        if head.pending is not None and head.pending.done:
+            results = [TaskResult(Task(n), w) for n, w in head.pending.done.items()]
+            values, _ = self.plan.apply_writes(values, results, head.thread_id, head.step + 1)
+        return values
 
     # -- steps ---------------------------------------------------------------------------
     async def _start(
@@ -138,12 +177,15 @@ class Engine:
         on_event: EventSink | None,
     ) -> None:
         """The input checkpoint (step n, source ``input``) and the start step (n + 1)."""
-        writes = self._input_writes(head, input)
+        # The state must not share objects with the caller's input (the caller may change
+        # it later): the one encoding the input checkpoint needs also yields a private copy.
+        raw = codec.encode_value(input, what="input", thread_id=head.thread_id)
+        writes = self.plan.input_writes(codec.decode(raw), head.thread_id)
         step = head.step + 1
         on_row(
             head.commit(
                 None,
-                [(START, SET, input)],
+                [(START, SET, msgspec.Raw(raw))],
                 None,
                 step=step,
                 source="input",
@@ -153,8 +195,9 @@ class Engine:
                 extra=_NO_EXTRA,
             )
         )
-        result = NodeResult(START, writes, [], 0.0)
-        await self._finish_step(head, step + 1, [result], meta, on_row, on_event, _NO_TASKS)
+        result = TaskResult(Task(START), writes)
+        tasks = [(START, 0.0, [ch for ch, _ in writes])]
+        await self._finish_step(head, step + 1, [result], meta, on_row, on_event, tasks)
 
     async def _step(
         self,
@@ -163,28 +206,54 @@ class Engine:
         meta: dict[str, Any],
         on_row: RowSink,
         on_event: EventSink | None,
-    ) -> None:
+    ) -> tuple[str, ...] | None:
+        """Run the head's next step; returns the names that ran, or ``None`` if it paused."""
         step = head.step + 1
-        names = head.next
-        nodes = self.spec.nodes
-        if len(names) == 1:
-            results = [await self._run_node(nodes[names[0]], head, cfg, step)]
+        tasks = self.plan.tasks(head)
+        pending = head.pending
+        done: dict[str, list[tuple[str, Any]]] = pending.done if pending is not None else {}
+        todo = [t for t in tasks if t.key not in done]
+        writer = _custom_writer(on_event)
+        if len(todo) == 1:
+            results = [await self._run_task(todo[0], head, cfg, step, writer)]
         else:
-            results = await self._run_many([nodes[n] for n in names], head, cfg, step)
-        tasks = [(r.name, r.duration, [ch for ch, _ in r.writes]) for r in results]
-        await self._finish_step(head, step, results, meta, on_row, on_event, tasks)
+            results = await self._run_many(todo, head, cfg, step, writer)
+        paused = [r for r in results if r.interrupt is not None]
+        if paused:
+            new_pending = PendingStep(
+                {**done, **{r.task.key: r.writes for r in results if r.interrupt is None}},
+                [(r.task.key, r.interrupt) for r in paused if r.interrupt is not None],
+                pending.resume if pending is not None else {},
+            )
+            on_row(head.commit_pending(new_pending, metadata=meta))
+            if on_event is not None:
+                # In the order the tasks ended, an interrupt as soon as it happened.
+                for r in results:
+                    if r.interrupt is not None:
+                        on_event("updates", {INTERRUPT_KEY: (r.interrupt,)})
+                    else:
+                        on_event("updates", {r.task.name: _copy(dict(r.writes)) or None})
+            return None
+        by_key = {t.key: t for t in tasks}
+        all_results = [TaskResult(by_key[k], w) for k, w in done.items() if k in by_key]
+        all_results += results
+        head_tasks = [(r.task.name, r.duration, [ch for ch, _ in r.writes]) for r in all_results]
+        await self._finish_step(head, step, all_results, meta, on_row, on_event, head_tasks)
+        return tuple(t.name for t in tasks)
 
     async def _finish_step(
         self,
         head: ThreadState,
         step: int,
-        results: list[NodeResult],
+        results: list[TaskResult],
         meta: dict[str, Any],
         on_row: RowSink,
         on_event: EventSink | None,
         tasks: list[tuple[str, float, list[str]]],
+        source: str = "loop",
     ) -> None:
-        new_values, changed = self._apply_writes(head, results, step)
+        plan = self.plan
+        new_values, changed = plan.apply_writes(head.values, results, head.thread_id, step)
         changes = head.diff(new_values, changed)
         encoded = None
         if changes:
@@ -198,239 +267,148 @@ class Engine:
                     exc,
                     what="state",
                     thread_id=head.thread_id,
-                    node=next((r.name for r in results if r.writes), None),
+                    node=next((r.task.name for r in results if r.writes), None),
                 ) from exc
-        if self.spec.branches:
-            branch_targets = await self._branch_targets(
-                results, new_values, encoded or head.encoded()
-            )
-        else:
-            branch_targets = _NO_TARGETS
-        next_nodes, extra = self._next_nodes(results, branch_targets, head.extra)
+        routes = await plan.routes(results, encoded or head.encoded(), head.thread_id)
+        next_nodes, extra = plan.next_step(results, routes, head.extra)
         on_row(
             head.commit(
                 new_values,
                 changes,
                 encoded,
                 step=step,
-                source="loop",
+                source=source,
                 next_nodes=next_nodes,
                 metadata=meta,
                 tasks=tasks,
                 extra=extra,
             )
         )
+        head.pending = None
         if on_event is not None:
-            if results[0].name != START:
+            if results[0].task.name != START and source == "loop":
                 for r in results:
-                    on_event("updates", {r.name: dict(r.writes) if r.writes else None})
+                    on_event("updates", {r.task.name: _copy(dict(r.writes)) if r.writes else None})
             on_event("values", self.output(head))
 
-    # -- nodes ---------------------------------------------------------------------------
-    async def _run_node(
-        self, node: NodeSpec, head: ThreadState, cfg: RunConfig, step: int
-    ) -> NodeResult:
-        state = self._to_state[node.name](head.copy_values())
+    # -- running nodes -------------------------------------------------------------------
+    async def _run_task(
+        self,
+        task: Task,
+        head: ThreadState,
+        cfg: RunConfig,
+        step: int,
+        writer: Any,
+    ) -> TaskResult:
+        node: NodeSpec = self.spec.nodes[task.name]
+        if task.push:
+            state = self._to_state[task.name](_copy(task.arg))
+        else:
+            state = self._to_state[task.name](head.copy_values())
+        resume = head.pending.resume.get(task.key, []) if head.pending is not None else []
+        token = current_task.set(
+            TaskContext(head.thread_id, task.key, step, resume, writer, self.store)
+        )
+        call = node.call
         t0 = time.perf_counter()
         try:
-            ret = await _call(node.call, state, cfg)
-        except BaseException as exc:
-            if isinstance(exc, Exception):
-                exc.add_note(
-                    f"raised by node {node.name!r} at step {step} of thread {head.thread_id!r}; "
-                    "the thread keeps its last committed state"
-                )
+            if call.is_async:
+                ret = await (call.fn(state, cfg.raw) if call.takes_config else call.fn(state))
+            else:
+                ret = call.fn(state, cfg.raw) if call.takes_config else call.fn(state)
+        except NodeInterrupt as paused:
+            return TaskResult(task, [], interrupt=paused.interrupt)
+        except Exception as exc:
+            exc.add_note(
+                f"raised by node {task.name!r} at step {step} of thread {head.thread_id!r}; "
+                "the thread keeps its last committed state"
+            )
             raise
+        finally:
+            current_task.reset(token)
         duration = time.perf_counter() - t0
-        writes, goto = self._node_writes(node.name, ret, head, step)
-        return NodeResult(node.name, writes, goto, duration)
+        writes, goto = self.plan.node_writes(task.name, ret, head.thread_id, step)
+        return TaskResult(task, writes, goto, duration)
 
     async def _run_many(
-        self, nodes: list[NodeSpec], head: ThreadState, cfg: RunConfig, step: int
-    ) -> list[NodeResult]:
-        tasks = [asyncio.ensure_future(self._run_node(n, head, cfg, step)) for n in nodes]
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        failed = [t for t in tasks if t in done and not t.cancelled() and t.exception()]
+        self, tasks: list[Task], head: ThreadState, cfg: RunConfig, step: int, writer: Any
+    ) -> list[TaskResult]:
+        futs = [asyncio.ensure_future(self._run_task(t, head, cfg, step, writer)) for t in tasks]
+        done, pending = await asyncio.wait(futs, return_when=asyncio.FIRST_EXCEPTION)
+        failed = [f for f in futs if f in done and not f.cancelled() and f.exception()]
         if failed:
-            for t in pending:
-                t.cancel()
+            for f in pending:
+                f.cancel()
             if pending:
                 await asyncio.wait(pending)
             raise failed[0].exception()  # type: ignore[misc]
-        return [t.result() for t in tasks]
+        return [f.result() for f in futs]
 
-    def _node_writes(
-        self, name: str, ret: Any, head: ThreadState, step: int
-    ) -> tuple[list[tuple[str, Any]], list[str]]:
-        channels = self.channels
-        if ret is None:
-            return [], []
-        if type(ret) is dict:
-            return [(k, v) for k, v in ret.items() if k in channels], []
-        if isinstance(ret, Command):
-            writes: list[tuple[str, Any]] = []
-            if ret.update is not None:
-                writes, _ = self._node_writes(name, ret.update, head, step)
-            goto = ret.goto
-            gotos = [goto] if isinstance(goto, str | Send) else list(goto or ())
-            if any(isinstance(g, Send) for g in gotos):
-                raise InvalidUpdateError(
-                    f"node {name!r} returned Command(goto=Send(...)); Send is not supported yet "
-                    "(planned); route with node names",
-                    thread_id=head.thread_id,
-                    node=name,
-                    step=step,
-                )
-            return writes, [str(g) for g in gotos]
-        if isinstance(ret, dict):
-            return [(k, v) for k, v in ret.items() if k in channels], []
-        fields = _object_fields(ret)
-        if fields is not None:
-            return [(k, v) for k, v in fields.items() if k in channels], []
-        raise InvalidUpdateError(
-            f"expected node {name!r} to return a dict of state updates, a Command or None, "
-            f"got {type(ret).__name__}: {ret!r:.80}",
-            thread_id=head.thread_id,
-            node=name,
-            step=step,
-        )
-
-    # -- writes and edges ----------------------------------------------------------------
-    def _apply_writes(
-        self, head: ThreadState, results: list[NodeResult], step: int
-    ) -> tuple[dict[str, Any], list[str]]:
-        channels = self.channels
-        values = dict(head.values)
-        changed: list[str] = []
-        seen: dict[str, str] = {}
-        ordered = results if len(results) == 1 else sorted(results, key=_by_name)
-        for r in ordered:
-            for ch, value in r.writes:
-                reducer = channels[ch].reducer
-                if reducer is None:
-                    if ch in seen:
-                        raise InvalidUpdateError(
-                            f"at key {ch!r}: can receive only one value per step, but nodes "
-                            f"{seen[ch]!r} and {r.name!r} both wrote it; give the key a reducer "
-                            "with Annotated[type, reducer] to accept several",
-                            thread_id=head.thread_id,
-                            node=r.name,
-                            step=step,
-                        )
-                    seen[ch] = r.name
-                    values[ch] = value
-                elif ch in values:
-                    values[ch] = reducer(values[ch], value)
-                else:
-                    values[ch] = value
-                if ch not in changed:
-                    changed.append(ch)
-        return values, changed
-
-    async def _branch_targets(
-        self, results: list[NodeResult], values: dict[str, Any], encoded: bytes
-    ) -> list[str]:
-        branches = self.spec.branches
-        if not branches:
-            return []
-        targets: list[str] = []
-        for r in results:
-            for branch in branches.get(r.name, ()):
-                # Path functions get a private copy too: they are user code.
-                state = self.spec.to_state(codec.decode(encoded))
-                call = branch.path
-                ret = await call.fn(state) if call.is_async else call.fn(state)
-                got = ret if isinstance(ret, list | tuple) else [ret]
-                path_map = branch.path_map
-                for g in got:
-                    if path_map is None:
-                        targets.append(g)
-                    elif g in path_map:
-                        targets.append(path_map[g])
-                    else:
-                        raise InvalidUpdateError(
-                            f"conditional edge out of {r.name!r} returned {g!r}, which is not "
-                            f"in its path_map {sorted(map(str, path_map))}",
-                            node=r.name,
-                        )
-        return targets
-
-    def _next_nodes(
-        self, results: list[NodeResult], branch_targets: list[str], extra: dict[str, Any]
-    ) -> tuple[tuple[str, ...], dict[str, Any]]:
-        if len(results) == 1 and not branch_targets:
-            r = results[0]
-            static = self._static_next.get(r.name)
-            if static is not None and not r.goto:
-                return static, extra
-        edges = self.spec.edges
-        targets: set[str] = set(branch_targets)
-        joins: dict[str, list[str]] | None = None
-        for r in results:
-            name = r.name
-            targets.update(edges.get(name, ()))
-            if r.goto:
-                targets.update(r.goto)
-            for sources, target in self._joins_by_source.get(name, ()):
-                if joins is None:
-                    joins = {k: list(v) for k, v in extra.get("joins", {}).items()}
-                seen = joins.setdefault(target, [])
-                if name not in seen:
-                    seen.append(name)
-                if sources.issubset(seen):
-                    targets.add(target)
-                    del joins[target]
-        if joins is not None:
-            extra = {k: v for k, v in extra.items() if k != "joins"}
-            if joins:
-                extra["joins"] = joins
-        targets.discard(END)
-        if not targets:
-            return (), extra
-        unknown = targets.difference(self._order)
-        if unknown:
+    # -- update_state --------------------------------------------------------------------
+    async def update(
+        self,
+        head: ThreadState,
+        values: Any,
+        as_node: str | None,
+        cfg: RunConfig,
+        on_row: RowSink,
+    ) -> None:
+        """Write ``values`` as if ``as_node`` had returned them (``update_state``)."""
+        if as_node is None:
+            as_node = self._infer_as_node(head)
+        if as_node != START and as_node not in self.spec.nodes:
             raise InvalidUpdateError(
-                f"the graph routed to unknown node(s) {sorted(unknown)}; "
-                f"known nodes are {list(self._order)}"
-            )
-        order = self._order
-        return tuple(sorted(targets, key=order.__getitem__)), extra
-
-    def _input_writes(self, head: ThreadState, input: Any) -> list[tuple[str, Any]]:
-        keys = self._input_keys
-        if isinstance(input, dict):
-            return [(k, v) for k, v in input.items() if k in keys]
-        fields = _object_fields(input)
-        if fields is None:
-            raise InvalidUpdateError(
-                f"expected the input to be a dict of state keys (or an instance of the state "
-                f"schema), got {type(input).__name__}: {input!r:.80}",
+                f"update_state(as_node={as_node!r}): no such node; nodes are "
+                f"{list(self.spec.nodes)}",
                 thread_id=head.thread_id,
             )
-        return [(k, v) for k, v in fields.items() if k in keys]
+        step = head.step + 1 if head.seq else 0
+        values = _copy(values)  # the caller keeps its object; the thread keeps its own
+        if as_node == START:
+            writes = self.plan.input_writes(values, head.thread_id)
+            goto: list[Any] = []
+        else:
+            writes, goto = self.plan.node_writes(as_node, values, head.thread_id, step)
+        result = TaskResult(Task(as_node), writes, goto)
+        tasks = [(as_node, 0.0, [ch for ch, _ in writes])]
+        meta = cfg.metadata or _NO_EXTRA
+        await self._finish_step(head, step, [result], meta, on_row, None, tasks, "update")
+
+    def _infer_as_node(self, head: ThreadState) -> str:
+        if head.seq == 0:
+            return START
+        writers = [w for w in head.writers if w != START] or list(head.writers)
+        if len(set(writers)) == 1:
+            return writers[0]
+        if len(self.spec.nodes) == 1:
+            return next(iter(self.spec.nodes))
+        raise InvalidUpdateError(
+            "update_state cannot tell which node the update comes from; pass as_node=",
+            thread_id=head.thread_id,
+        )
+
+    def _command_input(self, head: ThreadState, cmd: Command[Any]) -> Any:
+        if cmd.goto:
+            raise InvalidUpdateError(
+                "Command(goto=...) as an input is not supported; use update_state() and "
+                "invoke(None, config)",
+                thread_id=head.thread_id,
+            )
+        return cmd.update if cmd.update is not None else {}
 
 
-async def _call(call: CallableSpec, state: Any, cfg: RunConfig) -> Any:
-    if call.is_async:
-        if call.takes_config:
-            return await call.fn(state, cfg.raw)
-        return await call.fn(state)
-    if call.takes_config:
-        return call.fn(state, cfg.raw)
-    return call.fn(state)
+def _custom_writer(on_event: EventSink | None) -> Any:
+    if on_event is None:
+        return None
+
+    def write(data: Any) -> None:
+        on_event("custom", data)
+
+    return write
 
 
-def _by_name(r: NodeResult) -> str:
-    return r.name
+def _copy(value: Any) -> Any:
+    return codec.decode(codec.encode(value))
 
 
-def _object_fields(obj: Any) -> dict[str, Any] | None:
-    import dataclasses
-
-    import msgspec
-
-    if isinstance(obj, msgspec.Struct):
-        return {f: getattr(obj, f) for f in obj.__struct_fields__}
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
-    return None
+__all__ = ["INTERRUPT_KEY", "Engine", "Interrupt", "Send"]

@@ -37,6 +37,9 @@ EXPECTED = {
     "Supervisor",
     "ThreadInfo",
     "add_messages",
+    "get_store",
+    "get_stream_writer",
+    "interrupt",
 }
 
 

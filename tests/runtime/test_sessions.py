@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 
 from runtime import (
+    START,
     EmptyInputError,
     InvalidConfigError,
     InvalidUpdateError,
     SerializationError,
+    StateGraph,
 )
 
 from .conftest import cfg, tutorial_builder
@@ -132,7 +134,7 @@ async def test_bad_node_return_and_unserializable_value(store_factory: Callable[
         await graph.ainvoke({"messages": []}, cfg("b"))
         before = (await graph.aget_state(cfg("b"))).values
         mode["ret"] = "int"
-        with pytest.raises(InvalidUpdateError, match="got int"):
+        with pytest.raises(InvalidUpdateError, match="Expected dict, got 5"):
             await graph.ainvoke({}, cfg("b"))
         mode["ret"] = "object"
         with pytest.raises(SerializationError) as info:
@@ -185,3 +187,26 @@ async def test_without_checkpointer_each_invoke_starts_fresh() -> None:
     assert await graph.ainvoke({"messages": []}) == {"messages": ["Hello from the agent"]}
     assert await graph.ainvoke({"messages": []}, cfg("x")) == {"messages": ["Hello from the agent"]}
     await graph.aclose()
+
+
+class TwoKeys(TypedDict, total=False):
+    messages: list
+    turns: int
+
+
+async def test_caller_objects_are_not_shared_with_the_session(
+    store_factory: Callable[[], Any],
+) -> None:
+    # The node leaves "messages" alone and counts turns: if the runtime kept the caller's
+    # list instead of a copy, the caller's later change would surface as soon as another
+    # key changes and the state is encoded again.
+    builder = StateGraph(TwoKeys)
+    builder.add_node("count", lambda s: {"turns": s.get("turns", 0) + 1})
+    builder.add_edge(START, "count")
+    graph = builder.compile(checkpointer=store_factory())
+    async with graph:
+        mine = ["from the caller"]
+        await graph.ainvoke({"messages": mine}, cfg("c"))
+        mine.append("changed later")  # must not reach the session
+        out = await graph.ainvoke({}, cfg("c"))
+        assert out == {"messages": ["from the caller"], "turns": 2}
