@@ -20,6 +20,9 @@ from .interrupts import PENDING, PendingStep
 #: Take a snapshot after this many delta checkpoints even if deltas are tiny, which bounds
 #: the work of rebuilding a state (rehydration, ``get_state`` at an old checkpoint).
 MAX_DELTAS = 256
+#: Never snapshot before this many bytes of deltas: a small state would otherwise be
+#: snapshotted nearly every checkpoint, and replaying a few KiB costs next to nothing.
+MIN_SNAPSHOT_SPACING = 4096
 
 Change = tuple[str, int, Any]
 
@@ -172,7 +175,7 @@ class ThreadState:
         snapshot = (
             self.base == 0
             or self.seq != self.top
-            or self.delta_bytes + size >= self.snapshot_bytes
+            or self.delta_bytes + size >= max(self.snapshot_bytes, MIN_SNAPSHOT_SPACING)
             or self.delta_count >= MAX_DELTAS
         )
         if snapshot:

@@ -31,6 +31,7 @@ from .state import ThreadState
 
 _NO_TASKS: list[tuple[str, float, list[str]]] = []
 _NO_EXTRA: dict[str, Any] = {}
+_NO_ROUTES: list[Any] = []
 INTERRUPT_KEY = "__interrupt__"
 
 
@@ -252,25 +253,62 @@ class Engine:
         tasks: list[tuple[str, float, list[str]]],
         source: str = "loop",
     ) -> None:
-        plan = self.plan
-        new_values, changed = plan.apply_writes(head.values, results, head.thread_id, step)
+        new_values, changes, encoded = self._apply(head, step, results)
+        if self.spec.branches:
+            routes = await self.plan.routes(results, encoded or head.encoded(), head.thread_id)
+        else:
+            routes = _NO_ROUTES
+        self._commit(
+            head,
+            step,
+            results,
+            new_values,
+            changes,
+            encoded,
+            routes,
+            meta,
+            on_row,
+            on_event,
+            tasks,
+            source,
+        )
+
+    def _apply(
+        self, head: ThreadState, step: int, results: list[TaskResult]
+    ) -> tuple[dict[str, Any], list[Any], bytes | None]:
+        new_values, changed = self.plan.apply_writes(head.values, results, head.thread_id, step)
         changes = head.diff(new_values, changed)
-        encoded = None
-        if changes:
-            # The new state is encoded once here; that one encoding serves the next node's
-            # private copy, the caller's output copy and any snapshot.
-            try:
-                encoded = codec.encode(new_values)
-            except (TypeError, ValueError, OverflowError) as exc:
-                raise codec.serialization_error(
-                    {c[0]: new_values[c[0]] for c in changes},
-                    exc,
-                    what="state",
-                    thread_id=head.thread_id,
-                    node=next((r.task.name for r in results if r.writes), None),
-                ) from exc
-        routes = await plan.routes(results, encoded or head.encoded(), head.thread_id)
-        next_nodes, extra = plan.next_step(results, routes, head.extra)
+        if not changes:
+            return new_values, changes, None
+        # The new state is encoded once here; that one encoding serves the next node's
+        # private copy, the caller's output copy and any snapshot.
+        try:
+            return new_values, changes, codec.encode(new_values)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise codec.serialization_error(
+                {c[0]: new_values[c[0]] for c in changes},
+                exc,
+                what="state",
+                thread_id=head.thread_id,
+                node=next((r.task.name for r in results if r.writes), None),
+            ) from exc
+
+    def _commit(
+        self,
+        head: ThreadState,
+        step: int,
+        results: list[TaskResult],
+        new_values: dict[str, Any],
+        changes: list[Any],
+        encoded: bytes | None,
+        routes: list[Any],
+        meta: dict[str, Any],
+        on_row: RowSink,
+        on_event: EventSink | None,
+        tasks: list[tuple[str, float, list[str]]],
+        source: str,
+    ) -> None:
+        next_nodes, extra = self.plan.next_step(results, routes, head.extra)
         on_row(
             head.commit(
                 new_values,
