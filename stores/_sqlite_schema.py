@@ -1,4 +1,5 @@
-"""The SQLite schema and its migrations, versioned in ``PRAGMA user_version``.
+"""The SQLite layout: schema, migrations (versioned in ``PRAGMA user_version``) and the SQL
+the store runs on it.
 
 ``MIGRATIONS[i]`` takes a file from version ``i`` to ``i + 1``; a fresh file is version 0.
 Never edit a released migration: append a new one. All pending migrations run in one
@@ -7,8 +8,11 @@ once, and a failed migration leaves the file at its old version.
 
 Layout notes:
 
-* ``checkpoints`` and ``threads`` are ``WITHOUT ROWID``: their rows are small and always
-  reached by primary key, so one B-tree per table instead of a table plus a key index.
+* ``checkpoints`` is a rowid table with a ``(thread_id, seq)`` key index rather than
+  ``WITHOUT ROWID``: rows then append at the end of the table and only the small index
+  entries land between other threads' rows. With many sessions interleaving, writes
+  measured 1.5-2x faster this way (examples/bench_store.py).
+* ``threads`` is ``WITHOUT ROWID``: small rows always reached by their key.
 * ``items.value`` is JSON text (``msgspec.json``): readable with ``json_extract`` for
   ad-hoc queries; search filters are checked in Python (exact ``==``), with ``json_extract``
   only narrowing the scan. A namespace is its labels joined by ``.`` (labels hold no dot).
@@ -16,15 +20,14 @@ Layout notes:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeAlias
-
-import aiosqlite
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
 
 from .errors import StoreUnavailableError
 
-#: A migration: SQL statements, or a coroutine function for data migrations.
-Migration: TypeAlias = Sequence[str] | Callable[[aiosqlite.Connection], Awaitable[None]]
+#: One migration: the SQL statements that take the schema one version up.
+Migration = Sequence[str]
 
 MIGRATIONS: list[Migration] = [
     # v1: the initial schema
@@ -36,7 +39,7 @@ MIGRATIONS: list[Migration] = [
             base INTEGER NOT NULL,
             payload BLOB NOT NULL,
             PRIMARY KEY (thread_id, seq)
-        ) WITHOUT ROWID""",
+        )""",
         """CREATE TABLE threads (
             thread_id TEXT PRIMARY KEY,
             status TEXT NOT NULL,
@@ -60,44 +63,39 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
-async def user_version(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("PRAGMA user_version") as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row is not None else 0
-
-
-async def migrate(
-    conn: aiosqlite.Connection, path: str, migrations: Sequence[Migration] = MIGRATIONS
+def migrate(
+    db: sqlite3.Connection, path: str, migrations: Sequence[Migration] | None = None
 ) -> tuple[int, int]:
-    """Bring the schema up to ``len(migrations)``; return ``(found, now)`` versions.
+    """Bring the schema up to date; return the ``(found, now)`` versions.
 
-    ``conn`` must be in autocommit mode (``isolation_level=None``).
+    ``db`` must be in autocommit mode (``isolation_level=None``).
     """
-    latest = len(migrations)
-    found = await user_version(conn)
+    steps = MIGRATIONS if migrations is None else migrations
+    latest = len(steps)
+    found = _version(db)
     if found == latest:
         return found, found  # the common case takes no write lock
     _check_not_newer(found, latest, path)
-    await conn.execute("BEGIN IMMEDIATE")
+    db.execute("BEGIN IMMEDIATE")
     try:
-        found = await user_version(conn)  # another process may have migrated meanwhile
+        found = _version(db)  # another process may have migrated meanwhile
         _check_not_newer(found, latest, path)
         if found == 0:
-            await _check_foreign_tables(conn, path)
-        for version in range(found + 1, latest + 1):
-            step = migrations[version - 1]
-            if callable(step):
-                await step(conn)
-            else:
-                for sql in step:
-                    await conn.execute(sql)
-        await conn.execute(f"PRAGMA user_version = {latest:d}")
-        await conn.execute("COMMIT")
+            _check_foreign_tables(db, path)
+        for version in range(found, latest):
+            for sql in steps[version]:
+                db.execute(sql)
+        db.execute(f"PRAGMA user_version = {latest:d}")
+        db.execute("COMMIT")
     except BaseException:
-        if conn.in_transaction:
-            await conn.execute("ROLLBACK")
+        if db.in_transaction:
+            db.execute("ROLLBACK")
         raise
     return found, latest
+
+
+def _version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
 def _check_not_newer(found: int, latest: int, path: str) -> None:
@@ -108,15 +106,70 @@ def _check_not_newer(found: int, latest: int, path: str) -> None:
         )
 
 
-async def _check_foreign_tables(conn: aiosqlite.Connection, path: str) -> None:
+def _check_foreign_tables(db: sqlite3.Connection, path: str) -> None:
     # A version-0 file with tables is someone else's database (LangGraph's own SqliteSaver
     # also has a "checkpoints" table): say so instead of failing on CREATE TABLE.
-    async with conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    ) as cur:
-        names = sorted(str(r[0]) for r in await cur.fetchall())
+    sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    names = sorted(str(r[0]) for r in db.execute(sql))
     if names:
         raise StoreUnavailableError(
             f"{path} is not a session-actors database (schema version 0 with tables "
             f"{', '.join(names)}); use a new file"
         )
+
+
+# -- the statements the store runs ----------------------------------------------------------
+DISCARD = "DELETE FROM checkpoints WHERE thread_id = ? AND seq >= ?"
+INSERT = "INSERT INTO checkpoints (thread_id, seq, parent, base, payload) VALUES (?, ?, ?, ?, ?)"
+UPSERT_THREAD = """
+    INSERT INTO threads (thread_id, status, created_at, updated_at, metadata, head)
+    VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (thread_id) DO UPDATE SET
+        status = excluded.status,
+        updated_at = excluded.updated_at,
+        metadata = coalesce(excluded.metadata, threads.metadata),
+        head = excluded.head"""
+# One query: find the target (the given seq, else the thread row's head, else the latest
+# row), then every row of the thread from the target's base up to it.
+CHAIN = """
+    WITH target AS (
+        SELECT seq, base FROM checkpoints
+        WHERE thread_id = ?1 AND seq = coalesce(
+            ?2,
+            (SELECT head FROM threads WHERE thread_id = ?1),
+            (SELECT max(seq) FROM checkpoints WHERE thread_id = ?1))
+    )
+    SELECT c.thread_id, c.seq, c.parent, c.base, c.payload
+    FROM target, checkpoints AS c
+    WHERE c.thread_id = ?1 AND c.seq BETWEEN target.base AND target.seq
+    ORDER BY c.seq"""
+ROWS = "SELECT thread_id, seq, parent, base, payload FROM checkpoints WHERE thread_id = ?"
+THREADS = "SELECT thread_id, status, created_at, updated_at, metadata, head FROM threads"
+EXISTING = """
+    SELECT c.thread_id, c.seq FROM json_each(?) AS j JOIN checkpoints AS c
+    ON c.thread_id = json_extract(j.value, '$[0]') AND c.seq = json_extract(j.value, '$[1]')"""
+DELETE_THREAD = (
+    "DELETE FROM checkpoints WHERE thread_id = ?",
+    "DELETE FROM threads WHERE thread_id = ?",
+)
+PUT_ITEM = """
+    INSERT INTO items (namespace, key, value, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (namespace, key) DO UPDATE SET
+        value = excluded.value, updated_at = excluded.updated_at"""
+GET_ITEM = "SELECT value, created_at, updated_at FROM items WHERE namespace = ? AND key = ?"
+DELETE_ITEM = "DELETE FROM items WHERE namespace = ? AND key = ?"
+SEARCH_ITEMS = "SELECT namespace, key, value, created_at, updated_at FROM items"
+NAMESPACES = "SELECT DISTINCT namespace FROM items"
+
+
+def prefix_clause(prefix: tuple[str, ...]) -> tuple[list[str], list[Any]]:
+    """SQL conditions for "``namespace`` is ``prefix`` or under it", as a key range.
+
+    Labels hold no ``.``, and ``/`` is the character after ``.``, so everything under
+    ``a.b`` sorts in ``("a.b.", "a.b/")``; unlike ``LIKE`` this is exact (``_`` and ``%`` in
+    labels are plain characters) and uses the primary key.
+    """
+    if not prefix:
+        return [], []
+    p = ".".join(prefix)
+    return ["(namespace = ? OR (namespace > ? AND namespace < ?))"], [p, p + ".", p + "/"]

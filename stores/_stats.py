@@ -19,6 +19,7 @@ class Counters:
         "reads",
         "rows_written",
         "threads_written",
+        "wal_checkpoints",
         "write_errors",
         "write_seconds",
     )
@@ -32,6 +33,7 @@ class Counters:
         self.write_seconds = 0.0
         self.reads = 0
         self.item_writes = 0
+        self.wal_checkpoints = 0
 
 
 class MemoryStoreStatistics(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,8 +64,8 @@ class SqliteStoreStatistics(msgspec.Struct, frozen=True, kw_only=True):
 
     path: str
     is_open: bool
-    one_hop: bool
-    """Whether a batch runs as one call into the writer's thread (see ``stores.sqlite``)."""
+    writer: str
+    """Where writes run: ``"thread"`` or ``"loop"`` (see ``stores.sqlite``)."""
     schema_version: int
     batches: int
     rows_written: int
@@ -74,3 +76,5 @@ class SqliteStoreStatistics(msgspec.Struct, frozen=True, kw_only=True):
     """Wall time spent in committed ``write_batch`` calls (queueing included)."""
     reads: int
     item_writes: int
+    wal_checkpoints: int
+    """Background WAL checkpoints run (``writer="loop"`` only; otherwise SQLite's own)."""

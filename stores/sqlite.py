@@ -1,14 +1,22 @@
-"""SQLite backend (aiosqlite): one writer connection, one reader connection, WAL.
+"""SQLite backend: one writer connection, one reader connection, WAL.
 
-Writes (``write_batch``, ``delete_thread``, items) go through the single writer connection
-in explicit ``BEGIN IMMEDIATE`` ... ``COMMIT`` transactions; reads use their own connection,
-which WAL lets run beside a write. ``":memory:"`` uses one connection for both.
+Every write (``write_batch``, ``delete_thread``, items) is one ``BEGIN IMMEDIATE`` ...
+``COMMIT`` transaction on the single writer connection, run as *one* call: a whole batch
+(``DELETE``, two ``executemany``, ``COMMIT``) crosses to the writer's thread once, not once
+per statement. Reads use their own aiosqlite connection, which WAL lets run beside a write;
+``":memory:"`` has one connection for both.
 
-Hot path: aiosqlite runs every awaited call as one hop to the connection's thread and one
-back to the event loop. A whole transaction (``BEGIN``, two or three ``executemany``,
-``COMMIT``) therefore runs as *one* function in the writer's thread through aiosqlite's
-``Connection._execute``; if a future aiosqlite drops that private method the store falls
-back to one awaited call per statement (same semantics, more hops).
+Where the writer runs is ``writer=``:
+
+``"thread"`` (default)
+    On a private thread: the event loop never waits for SQLite.
+``"loop"``
+    On the event loop thread itself, and WAL checkpoints on the reader's thread. The loop
+    stalls for the length of each commit (about 10 us per row), but no thread has to win
+    the GIL back from a busy loop: every sqlite3 call releases the GIL and must retake it,
+    and a loop that keeps calling ``select()`` keeps retaking it first, so under load a
+    writer thread waits for it again and again. If another process holds the write lock,
+    the write moves to the thread and waits there (``busy_timeout``), never on the loop.
 
 Errors: a failed write is rolled back completely. Disk full, I/O errors, a lock held too
 long and the like raise :class:`StoreUnavailableError` (try again later); a batch that can
@@ -18,19 +26,20 @@ never apply (a duplicate checkpoint, a malformed row) raises plain :class:`Store
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
 
 import aiosqlite
 import msgspec
 
-from . import _sqlite_schema as schema
+from . import _sqlite_schema as sql
 from ._protocol import check_namespace
 from ._stats import Counters, SqliteStoreStatistics
 from .errors import StoreError, StoreUnavailableError
@@ -48,54 +57,14 @@ from .records import CheckpointRow, Item, ThreadRow, WriteBatch
 __all__ = ["SqliteSaver", "SqliteStore"]
 
 log = logging.getLogger("stores.sqlite")
-
-#: Whether aiosqlite still has the private hooks the one-hop write path uses.
-ONE_HOP_AVAILABLE = callable(getattr(aiosqlite.Connection, "_execute", None)) and isinstance(
-    getattr(aiosqlite.Connection, "_conn", None), property
-)
-
-_DISCARD = "DELETE FROM checkpoints WHERE thread_id = ? AND seq >= ?"
-_INSERT = "INSERT INTO checkpoints (thread_id, seq, parent, base, payload) VALUES (?, ?, ?, ?, ?)"
-_UPSERT_THREAD = """
-    INSERT INTO threads (thread_id, status, created_at, updated_at, metadata, head)
-    VALUES (?, ?, ?, ?, ?, ?)
-    ON CONFLICT (thread_id) DO UPDATE SET
-        status = excluded.status,
-        updated_at = excluded.updated_at,
-        metadata = coalesce(excluded.metadata, threads.metadata),
-        head = excluded.head"""
-_CHAIN = """
-    WITH target AS (
-        SELECT seq, base FROM checkpoints
-        WHERE thread_id = ?1 AND seq = coalesce(
-            ?2,
-            (SELECT head FROM threads WHERE thread_id = ?1),
-            (SELECT max(seq) FROM checkpoints WHERE thread_id = ?1))
-    )
-    SELECT c.thread_id, c.seq, c.parent, c.base, c.payload
-    FROM target, checkpoints AS c
-    WHERE c.thread_id = ?1 AND c.seq BETWEEN target.base AND target.seq
-    ORDER BY c.seq"""
-_ROW = "SELECT thread_id, seq, parent, base, payload FROM checkpoints WHERE thread_id = ?"
-_THREAD = "SELECT thread_id, status, created_at, updated_at, metadata, head FROM threads"
-_EXISTING = """
-    SELECT c.thread_id, c.seq FROM json_each(?) AS j JOIN checkpoints AS c
-    ON c.thread_id = json_extract(j.value, '$[0]') AND c.seq = json_extract(j.value, '$[1]')"""
-_PUT_ITEM = """
-    INSERT INTO items (namespace, key, value, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (namespace, key) DO UPDATE SET
-        value = excluded.value, updated_at = excluded.updated_at"""
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+T = TypeVar("T")
 
 #: Errors that retrying cannot cure: the write itself is wrong.
 _REFUSED = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
-
-#: (sql, parameters, executemany?)
-Step = tuple[str, Any, bool]
-
+_BUSY = 5
 # primary result codes (sqlite3.SQLITE_* constants exist only from Python 3.11 on)
 _REASONS = {
-    5: "the database stayed locked by another connection past busy_timeout",  # BUSY
+    _BUSY: "the database stayed locked by another connection past busy_timeout",
     6: "a table is locked",  # LOCKED
     7: "SQLite ran out of memory",  # NOMEM
     8: "the database is read-only",  # READONLY
@@ -105,20 +74,24 @@ _REASONS = {
     14: "the database file cannot be opened",  # CANTOPEN
     26: "the file is not a database",  # NOTADB
 }
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+#: (sql, parameters, executemany?)
+Step = tuple[str, Any, bool]
 
 
 def _transaction(db: sqlite3.Connection, steps: Sequence[Step]) -> list[int]:
-    """Run ``steps`` in one ``BEGIN IMMEDIATE`` transaction; returns their row counts.
+    """Run ``steps`` in one ``BEGIN IMMEDIATE`` transaction; return their row counts.
 
-    Runs in the connection's own thread. Anything that fails rolls everything back.
+    Anything that fails rolls everything back.
     """
-    if db.in_transaction:  # left open by a cancelled multi-hop write: start clean
+    if db.in_transaction:  # left open by an interrupted call: start clean
         db.execute("ROLLBACK")
     db.execute("BEGIN IMMEDIATE")
     try:
         counts = [
-            (db.executemany(sql, params) if many else db.execute(sql, params)).rowcount
-            for sql, params, many in steps
+            (db.executemany(q, params) if many else db.execute(q, params)).rowcount
+            for q, params, many in steps
         ]
         db.execute("COMMIT")
     except BaseException:
@@ -131,12 +104,67 @@ def _transaction(db: sqlite3.Connection, steps: Sequence[Step]) -> list[int]:
     return counts
 
 
-def _unavailable(exc: BaseException, doing: str, path: str) -> StoreUnavailableError:
+def _fetchall(db: sqlite3.Connection, query: str, params: Sequence[Any]) -> list[Any]:
+    return db.execute(query, params).fetchall()
+
+
+def _primary_code(exc: BaseException) -> int | None:
     code = getattr(exc, "sqlite_errorcode", None)
-    reason = _REASONS.get(code & 0xFF) if isinstance(code, int) else None
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def _unavailable(exc: BaseException, doing: str, path: str) -> StoreUnavailableError:
+    reason = _REASONS.get(_primary_code(exc) or 0)
     name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
     what = f"{reason} ({name}: {exc})" if reason else f"{name}: {exc}"
     return StoreUnavailableError(f"cannot {doing} in {path}: {what}; nothing was written")
+
+
+class _Writer:
+    """The one writer connection and the thread it runs on (see ``writer=``)."""
+
+    def __init__(self, *, inline: bool, busy_ms: int) -> None:
+        self.inline = inline
+        self.busy_ms = busy_ms
+        self.db: sqlite3.Connection | None = None
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, "stores.sqlite.writer")
+        self._last: concurrent.futures.Future[Any] | None = None
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(connection, *args)`` on the writer, in submission order."""
+        db = self.db
+        if db is None:
+            raise ValueError("closed")
+        # inline only when nothing is queued on the thread, or the order would change
+        if self.inline and (self._last is None or self._last.done()):
+            try:
+                return fn(db, *args)
+            except sqlite3.OperationalError as exc:
+                if _primary_code(exc) != _BUSY:
+                    raise
+                # inline we wait 0 ms for another process's lock; wait on the thread instead
+        return await self.in_thread(self._call, db, fn, args)
+
+    async def in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        fut = self._last = self._pool.submit(fn, *args)
+        return await asyncio.wrap_future(fut)
+
+    def _call(self, db: sqlite3.Connection, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if not self.inline:
+            return fn(db, *args)
+        db.execute(f"PRAGMA busy_timeout = {self.busy_ms}")
+        try:
+            return fn(db, *args)
+        finally:
+            db.execute("PRAGMA busy_timeout = 0")
+
+    async def close(self) -> None:
+        db, self.db = self.db, None
+        try:
+            if db is not None:
+                await self.in_thread(db.close)  # after whatever is still queued
+        finally:
+            self._pool.shutdown(wait=False)
 
 
 def _daemonize(conn: aiosqlite.Connection) -> None:
@@ -161,103 +189,109 @@ class SqliteStore:
         *,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         busy_timeout: float = 5.0,
+        writer: Literal["thread", "loop"] = "thread",
     ) -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}")
+        if writer not in ("thread", "loop"):
+            raise ValueError(f"writer must be 'thread' or 'loop', got {writer!r}")
         if busy_timeout < 0:
             raise ValueError(f"busy_timeout must be >= 0 seconds, got {busy_timeout}")
         self.path = os.fspath(path)
         self.synchronous = synchronous
         self.busy_timeout = busy_timeout
+        self.writer = writer
         self._shared = self.path in (":memory:", "")  # one private database per connection
-        self._one_hop = ONE_HOP_AVAILABLE
         # nothing here touches an event loop: open() may run in another loop or thread
-        self._writer: aiosqlite.Connection | None = None
+        self._w: _Writer | None = None
         self._reader: aiosqlite.Connection | None = None
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._checkpoint: asyncio.Future[Any] | None = None
         self._version = 0
         self._clock = ItemClock()
         self._n = Counters()
 
     def __repr__(self) -> str:
-        state = "open" if self._writer is not None else "closed"
+        state = "open" if self._w is not None else "closed"
         return f"<SqliteStore {self.path!r} {state}>"
 
     # -- lifecycle ---------------------------------------------------------------------
     async def open(self) -> None:
-        if self._writer is not None:
+        if self._w is not None:
             return
         loop = asyncio.get_running_loop()
         if self._lock is None or self._lock_loop is not loop:
             self._lock, self._lock_loop = asyncio.Lock(), loop
         async with self._lock:
-            if self._writer is None:
+            if self._w is None:
                 await self._open()
 
     async def _open(self) -> None:
-        writer = reader = None
+        busy_ms = int(self.busy_timeout * 1000)
+        w = _Writer(inline=self.writer == "loop", busy_ms=busy_ms)
+        reader = None
         try:
-            writer = await self._connect()
-            async with writer.execute("PRAGMA journal_mode = WAL") as cur:
-                row = await cur.fetchone()
-            if not self._shared and (row is None or str(row[0]).lower() != "wal"):
-                log.warning("%s: WAL journal refused (got %r); writes block reads", self.path, row)
-            await writer.execute(f"PRAGMA synchronous = {self.synchronous}")
-            found, self._version = await schema.migrate(writer, self.path)
+            w.db, found, self._version = await w.in_thread(self._open_writer, busy_ms)
             if found != self._version:
                 log.info("%s: schema migrated from v%d to v%d", self.path, found, self._version)
-            if self._shared:
-                reader = writer
-            else:
-                reader = await self._connect()
+            if not self._shared:
+                reader = aiosqlite.connect(self.path, timeout=self.busy_timeout)
+                _daemonize(reader)
+                await reader
+                await reader.execute(f"PRAGMA busy_timeout = {busy_ms}")
                 await reader.execute("PRAGMA query_only = 1")  # a read can never write
         except BaseException as exc:
-            for conn in {id(c): c for c in (reader, writer) if c is not None}.values():
-                try:
-                    await conn.close()
-                except Exception:
-                    log.debug("closing after a failed open", exc_info=True)
+            if reader is not None:
+                await reader.close()
+            await w.close()
             if isinstance(exc, sqlite3.Error):
                 raise _unavailable(exc, "open the store", self.path) from exc
             raise
-        self._writer, self._reader = writer, reader
-        log.debug("%s: open (schema v%d, one_hop=%s)", self.path, self._version, self._one_hop)
+        self._w, self._reader = w, reader
+        log.debug("%s: open (schema v%d, writer=%s)", self.path, self._version, self.writer)
 
-    async def _connect(self) -> aiosqlite.Connection:
-        conn = aiosqlite.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-        _daemonize(conn)
-        await conn
-        await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-        return conn
+    def _open_writer(self, busy_ms: int) -> tuple[sqlite3.Connection, int, int]:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if not self._shared and str(mode).lower() != "wal":
+                log.warning("%s: WAL journal refused (got %r); writes block reads", self.path, mode)
+            db.execute(f"PRAGMA synchronous = {self.synchronous}")
+            db.execute("PRAGMA journal_size_limit = 67108864")  # shrink the WAL after bursts
+            found, now = sql.migrate(db, self.path)
+            if self.writer == "loop":
+                db.execute("PRAGMA busy_timeout = 0")  # see _Writer.run
+                if not self._shared:
+                    db.execute("PRAGMA wal_autocheckpoint = 0")  # no fsync on the loop
+        except BaseException:
+            db.close()
+            raise
+        return db, found, now
 
     async def close(self) -> None:
-        writer, reader = self._writer, self._reader
-        self._writer = self._reader = None
-        if reader is not None and reader is not writer:
+        w, reader, ckpt = self._w, self._reader, self._checkpoint
+        self._w = self._reader = self._checkpoint = None
+        if ckpt is not None and ckpt.get_loop() is asyncio.get_running_loop():
+            await asyncio.wait([ckpt])
+        if reader is not None:
             await reader.close()
-        if writer is not None:
-            await writer.close()
+        if w is not None:
+            await w.close()
             log.debug("%s: closed", self.path)
 
-    def _conns(self) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
-        writer, reader = self._writer, self._reader
-        if writer is None or reader is None:
-            raise StoreUnavailableError(
-                f"the store {self.path} is closed: await store.open() first"
-            )
-        return writer, reader
+    def _writer(self) -> _Writer:
+        if self._w is None:
+            raise StoreUnavailableError(f"{self.path} is closed: await store.open() first")
+        return self._w
 
     # -- plumbing ----------------------------------------------------------------------
     async def _write(self, steps: Sequence[Step], doing: str) -> list[int]:
         """Run ``steps`` as one transaction on the writer; map errors (see module doc)."""
-        writer = self._conns()[0]
+        w = self._writer()
         try:
-            if self._one_hop:
-                # one hop: the whole transaction runs in the writer's thread
-                run_in_thread: Callable[..., Awaitable[list[int]]] = writer._execute
-                return await run_in_thread(_transaction, writer._conn, steps)
-            return await self._write_hops(writer, steps)
+            counts = await w.run(_transaction, steps)
         except _REFUSED as exc:
             self._n.write_errors += 1
             raise StoreError(f"cannot {doing}: refused ({exc}); nothing was written") from exc
@@ -266,31 +300,31 @@ class SqliteStore:
             err = _unavailable(exc, doing, self.path)
             log.warning("%s", err)
             raise err from exc
-
-    async def _write_hops(self, writer: aiosqlite.Connection, steps: Sequence[Step]) -> list[int]:
-        if writer.in_transaction:
-            await writer.execute("ROLLBACK")
-        await writer.execute("BEGIN IMMEDIATE")
-        try:
-            counts = []
-            for sql, params, many in steps:
-                run = writer.executemany if many else writer.execute
-                counts.append((await run(sql, params)).rowcount)
-            await writer.execute("COMMIT")
-        except BaseException:
-            if writer.in_transaction:
-                try:
-                    await writer.execute("ROLLBACK")
-                except sqlite3.Error:
-                    log.exception("ROLLBACK failed; the next write starts with a new attempt")
-            raise
+        if w.inline and self._reader is not None:
+            self._start_checkpoint(self._reader)
         return counts
 
-    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        reader = self._conns()[1]
+    def _start_checkpoint(self, reader: aiosqlite.Connection) -> None:
+        # with writer="loop" the WAL is checkpointed here, beside the loop, not in COMMIT;
+        # a task left on a loop that has since ended (no close()) is simply replaced
+        ckpt = self._checkpoint
+        if ckpt is None or ckpt.done() or ckpt.get_loop() is not asyncio.get_running_loop():
+            self._checkpoint = asyncio.ensure_future(self._run_checkpoint(reader))
+
+    async def _run_checkpoint(self, reader: aiosqlite.Connection) -> None:
+        try:
+            await reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self._n.wal_checkpoints += 1
+        except (sqlite3.Error, ValueError):
+            log.debug("%s: background WAL checkpoint failed", self.path, exc_info=True)
+
+    async def _read(self, query: str, params: Sequence[Any] = ()) -> list[Any]:
+        reader = self._reader
         self._n.reads += 1
         try:
-            return list(await reader.execute_fetchall(sql, params))
+            if reader is None:
+                return await self._writer().run(_fetchall, query, params)
+            return list(await reader.execute_fetchall(query, params))
         except (sqlite3.Error, ValueError) as exc:  # ValueError: closed under our feet
             raise _unavailable(exc, "read", self.path) from exc
 
@@ -298,11 +332,11 @@ class SqliteStore:
     async def write_batch(self, batch: WriteBatch) -> None:
         steps: list[Step] = []
         if batch.discard:
-            steps.append((_DISCARD, batch.discard, True))
+            steps.append((sql.DISCARD, batch.discard, True))
         if batch.checkpoints:
-            steps.append((_INSERT, batch.checkpoints, True))
+            steps.append((sql.INSERT, batch.checkpoints, True))
         if batch.threads:
-            steps.append((_UPSERT_THREAD, batch.threads, True))
+            steps.append((sql.UPSERT_THREAD, batch.threads, True))
         if not steps:
             return
         t0 = time.perf_counter()
@@ -332,14 +366,13 @@ class SqliteStore:
             seen.add((row.thread_id, row.seq))
         if isinstance(exc, sqlite3.IntegrityError) and batch.checkpoints:
             keys = msgspec.json.encode([[r.thread_id, r.seq] for r in batch.checkpoints])
-            found = await self._read(_EXISTING, (keys.decode(),))
-            for tid, seq in found:
+            for tid, seq in await self._read(sql.EXISTING, (keys.decode(),)):
                 if tid not in cut or seq < cut[tid]:
                     return _duplicate(tid, seq)
         return StoreError(f"the batch was refused ({exc}); nothing was written")
 
     async def load_chain(self, thread_id: str, seq: int | None = None) -> list[CheckpointRow]:
-        return list(map(CheckpointRow._make, await self._read(_CHAIN, (thread_id, seq))))
+        return list(map(CheckpointRow._make, await self._read(sql.CHAIN, (thread_id, seq))))
 
     async def list_checkpoints(
         self,
@@ -350,18 +383,18 @@ class SqliteStore:
         ascending: bool = False,
     ) -> list[CheckpointRow]:
         check_window(limit)
-        sql = _ROW
+        query = sql.ROWS
         params: list[Any] = [thread_id]
         if before is not None:
-            sql += " AND seq < ?"
+            query += " AND seq < ?"
             params.append(before)
-        sql += f" ORDER BY seq {'ASC' if ascending else 'DESC'} LIMIT ?"
+        query += f" ORDER BY seq {'ASC' if ascending else 'DESC'} LIMIT ?"
         params.append(-1 if limit is None else limit)
-        return list(map(CheckpointRow._make, await self._read(sql, params)))
+        return list(map(CheckpointRow._make, await self._read(query, params)))
 
     # -- threads -----------------------------------------------------------------------
     async def get_thread(self, thread_id: str) -> ThreadRow | None:
-        rows = await self._read(_THREAD + " WHERE thread_id = ?", (thread_id,))
+        rows = await self._read(sql.THREADS + " WHERE thread_id = ?", (thread_id,))
         return ThreadRow._make(rows[0]) if rows else None
 
     async def list_threads(
@@ -369,15 +402,12 @@ class SqliteStore:
     ) -> list[ThreadRow]:
         check_window(limit, offset)
         where, params = ("", []) if status is None else (" WHERE status = ?", [status])
-        sql = f"{_THREAD}{where} ORDER BY updated_at DESC, thread_id DESC LIMIT ? OFFSET ?"
-        rows = await self._read(sql, [*params, -1 if limit is None else limit, offset])
+        query = f"{sql.THREADS}{where} ORDER BY updated_at DESC, thread_id DESC LIMIT ? OFFSET ?"
+        rows = await self._read(query, [*params, -1 if limit is None else limit, offset])
         return list(map(ThreadRow._make, rows))
 
     async def delete_thread(self, thread_id: str) -> bool:
-        steps: list[Step] = [
-            ("DELETE FROM checkpoints WHERE thread_id = ?", (thread_id,), False),
-            ("DELETE FROM threads WHERE thread_id = ?", (thread_id,), False),
-        ]
+        steps: list[Step] = [(q, (thread_id,), False) for q in sql.DELETE_THREAD]
         return sum(await self._write(steps, "delete a thread")) > 0
 
     # -- cross-session memory ----------------------------------------------------------
@@ -385,13 +415,12 @@ class SqliteStore:
         ns = ".".join(check_namespace(namespace))
         data = encode_item_value(value).decode()
         now = self._clock.now()
-        await self._write([(_PUT_ITEM, (ns, key, data, now, now), False)], "put an item")
+        await self._write([(sql.PUT_ITEM, (ns, key, data, now, now), False)], "put an item")
         self._n.item_writes += 1
 
     async def get_item(self, namespace: tuple[str, ...], key: str) -> Item | None:
         ns = check_namespace(namespace)
-        sql = "SELECT value, created_at, updated_at FROM items WHERE namespace = ? AND key = ?"
-        rows = await self._read(sql, (".".join(ns), key))
+        rows = await self._read(sql.GET_ITEM, (".".join(ns), key))
         if not rows:
             return None
         value, created, updated = rows[0]
@@ -399,8 +428,7 @@ class SqliteStore:
 
     async def delete_item(self, namespace: tuple[str, ...], key: str) -> None:
         ns = ".".join(check_namespace(namespace))
-        sql = "DELETE FROM items WHERE namespace = ? AND key = ?"
-        if (await self._write([(sql, (ns, key), False)], "delete an item"))[0]:
+        if (await self._write([(sql.DELETE_ITEM, (ns, key), False)], "delete an item"))[0]:
             self._n.item_writes += 1
 
     async def search_items(
@@ -412,7 +440,7 @@ class SqliteStore:
         offset: int = 0,
     ) -> list[Item]:
         check_window(limit, offset)
-        where, params = _prefix_clause(check_prefix(namespace_prefix))
+        where, params = sql.prefix_clause(check_prefix(namespace_prefix))
         for k, v in (filter or {}).items():
             # json_extract only narrows the scan (its equality is looser than Python's
             # for nested values); the exact test runs below, as in the memory store
@@ -421,16 +449,16 @@ class SqliteStore:
             ):
                 where.append("json_extract(value, ?) = ?")
                 params += [f"$.{k}", v]
-        sql = "SELECT namespace, key, value, created_at, updated_at FROM items"
+        query = sql.SEARCH_ITEMS
         if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY updated_at DESC, namespace, key"
+            query += " WHERE " + " AND ".join(where)
+        query += " ORDER BY updated_at DESC, namespace, key"
         if not filter:
-            sql += " LIMIT ? OFFSET ?"
+            query += " LIMIT ? OFFSET ?"
             params += [limit, offset]
             offset = 0
         out: list[Item] = []
-        for ns, key, data, created, updated in await self._read(sql, params):
+        for ns, key, data, created, updated in await self._read(query, params):
             if len(out) >= limit:
                 break
             value = decode_item_value(data)
@@ -451,19 +479,17 @@ class SqliteStore:
         offset: int = 0,
     ) -> list[tuple[str, ...]]:
         check_window(limit, offset)
-        where, params = _prefix_clause(check_prefix(prefix))
-        sql = "SELECT DISTINCT namespace FROM items"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        found = [tuple(r[0].split(".")) for r in await self._read(sql, params)]
+        where, params = sql.prefix_clause(check_prefix(prefix))
+        query = sql.NAMESPACES + (" WHERE " + " AND ".join(where) if where else "")
+        found = [tuple(r[0].split(".")) for r in await self._read(query, params)]
         return namespaces_page(found, max_depth, limit, offset)
 
     def statistics(self) -> SqliteStoreStatistics:
         n = self._n
         return SqliteStoreStatistics(
             path=self.path,
-            is_open=self._writer is not None,
-            one_hop=self._one_hop,
+            is_open=self._w is not None,
+            writer=self.writer,
             schema_version=self._version,
             batches=n.batches,
             rows_written=n.rows_written,
@@ -473,6 +499,7 @@ class SqliteStore:
             write_seconds=n.write_seconds,
             reads=n.reads,
             item_writes=n.item_writes,
+            wal_checkpoints=n.wal_checkpoints,
         )
 
 
@@ -480,19 +507,6 @@ def _duplicate(thread_id: str, seq: int) -> StoreError:
     return StoreError(
         f"checkpoint {seq} already exists; the batch was not applied", thread_id=thread_id
     )
-
-
-def _prefix_clause(prefix: tuple[str, ...]) -> tuple[list[str], list[Any]]:
-    """``namespace`` is ``prefix`` or under it, as a range on the primary key.
-
-    Labels hold no ``.``, and ``/`` is the character after ``.``, so everything under
-    ``a.b`` sorts in ``("a.b.", "a.b/")``; unlike ``LIKE`` this is exact (``_`` and ``%`` in
-    labels are plain characters) and uses the index.
-    """
-    if not prefix:
-        return [], []
-    p = ".".join(prefix)
-    return ["(namespace = ? OR (namespace > ? AND namespace < ?))"], [p, p + ".", p + "/"]
 
 
 #: LangGraph's name for the SQLite checkpointer: ``SqliteSaver("chat.db")``.

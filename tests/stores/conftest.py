@@ -9,16 +9,13 @@ import pytest
 
 from stores import MemoryStore, SqliteStore, Store
 
-BACKENDS = ["memory", "sqlite", "sqlite-hops"]
+BACKENDS = ["memory", "sqlite", "sqlite-loop"]
 
 
 def make_store(kind: str, tmp_path: Path) -> Store:
     if kind == "memory":
         return MemoryStore()
-    store = SqliteStore(tmp_path / "store.db")
-    if kind == "sqlite-hops":
-        store._one_hop = False  # the fallback path: one awaited call per statement
-    return store
+    return SqliteStore(tmp_path / "store.db", writer="loop" if kind == "sqlite-loop" else "thread")
 
 
 @pytest.fixture(params=BACKENDS)

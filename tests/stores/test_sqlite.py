@@ -1,4 +1,5 @@
-"""What only the SQLite backend has: pragmas, schema versions, real disk errors, locking."""
+"""What only the SQLite backend has: pragmas, schema versions, real disk errors, locking,
+and the two places its writer can run."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from store_helpers import batch, row, seqs, thread
@@ -17,10 +19,9 @@ from stores import SqliteStore, StoreError, StoreUnavailableError, WriteBatch
 from stores import _sqlite_schema as schema
 
 
-@pytest.fixture(params=["one-hop", "hops"])
+@pytest.fixture(params=["thread", "loop"])
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "s.db", busy_timeout=0.05)
-    s._one_hop = request.param == "one-hop"
+    s = SqliteStore(tmp_path / "s.db", busy_timeout=0.05, writer=request.param)
     await s.open()
     try:
         yield s
@@ -28,32 +29,47 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Sq
         await s.close()
 
 
-async def _pragma(conn: object, name: str) -> object:
-    rows = await conn.execute_fetchall(f"PRAGMA {name}")  # type: ignore[attr-defined]
-    return next(iter(rows))[0]
+async def on_writer(store: SqliteStore, query: str) -> list[Any]:
+    """Run ``query`` on the store's writer connection (a test hook)."""
+    return await store._writer().run(lambda conn: conn.execute(query).fetchall())
+
+
+async def writer_pragma(store: SqliteStore, name: str) -> object:
+    return (await on_writer(store, f"PRAGMA {name}"))[0][0]
+
+
+async def reader_pragma(store: SqliteStore, name: str) -> object:
+    assert store._reader is not None
+    return next(iter(await store._reader.execute_fetchall(f"PRAGMA {name}")))[0]
 
 
 async def test_pragmas_and_schema_version(tmp_path: Path) -> None:
     s = SqliteStore(tmp_path / "p.db", synchronous="FULL", busy_timeout=1.5)
     await s.open()
     try:
-        assert await _pragma(s._writer, "journal_mode") == "wal"
-        assert await _pragma(s._writer, "synchronous") == 2  # FULL
-        assert await _pragma(s._writer, "busy_timeout") == 1500
-        assert await _pragma(s._reader, "query_only") == 1
-        assert s._reader is not s._writer
-        assert await _pragma(s._reader, "user_version") == len(schema.MIGRATIONS)
+        assert await writer_pragma(s, "journal_mode") == "wal"
+        assert await writer_pragma(s, "synchronous") == 2  # FULL
+        assert await writer_pragma(s, "busy_timeout") == 1500
+        assert await writer_pragma(s, "wal_autocheckpoint") == 1000  # SQLite's own
+        assert await reader_pragma(s, "query_only") == 1
+        assert await reader_pragma(s, "busy_timeout") == 1500
+        assert await reader_pragma(s, "user_version") == len(schema.MIGRATIONS)
         stats = s.statistics()
         assert (stats.path, stats.schema_version, stats.is_open) == (s.path, 1, True)
+        assert stats.writer == "thread"
     finally:
         await s.close()
-    s = SqliteStore(tmp_path / "p.db")
+    s = SqliteStore(tmp_path / "p.db", writer="loop")
     await s.open()
-    assert await _pragma(s._writer, "synchronous") == 1  # NORMAL, the default
+    assert await writer_pragma(s, "synchronous") == 1  # NORMAL, the default
+    assert await writer_pragma(s, "busy_timeout") == 0  # never wait on the loop
+    assert await writer_pragma(s, "wal_autocheckpoint") == 0  # checkpoints off the loop
     await s.close()
     assert not s.statistics().is_open
     with pytest.raises(ValueError, match="synchronous"):
         SqliteStore(tmp_path / "x.db", synchronous="OFF")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="writer"):
+        SqliteStore(tmp_path / "x.db", writer="process")  # type: ignore[arg-type]
 
 
 async def test_data_persists_in_a_new_object(tmp_path: Path) -> None:
@@ -62,7 +78,7 @@ async def test_data_persists_in_a_new_object(tmp_path: Path) -> None:
     await first.write_batch(batch([row("t", 1), row("t", 2)], [thread("t", head=2)]))
     await first.put_item(("ns",), "k", {"v": 1})
     await first.close()
-    second = SqliteStore(tmp_path / "d.db")
+    second = SqliteStore(tmp_path / "d.db", writer="loop")
     await second.open()
     try:
         assert seqs(await second.load_chain("t")) == [1, 2]
@@ -72,11 +88,12 @@ async def test_data_persists_in_a_new_object(tmp_path: Path) -> None:
         await second.close()
 
 
-async def test_memory_path_uses_one_connection() -> None:
-    s = SqliteStore(":memory:")
+@pytest.mark.parametrize("writer", ["thread", "loop"])
+async def test_memory_path_uses_one_connection(writer: Any) -> None:
+    s = SqliteStore(":memory:", writer=writer)
     await s.open()
     try:
-        assert s._reader is s._writer
+        assert s._reader is None  # reads go through the writer's connection
         await s.write_batch(batch([row("t", 1)], [thread("t", head=1)]))
         assert seqs(await s.load_chain("t")) == [1]
     finally:
@@ -90,7 +107,7 @@ async def test_newer_schema_refuses_to_open(tmp_path: Path) -> None:
     s = SqliteStore(path)
     with pytest.raises(StoreUnavailableError, match="newer than this version"):
         await s.open()
-    assert s._writer is None
+    assert s._w is None
     with pytest.raises(StoreUnavailableError, match="closed"):
         await s.get_thread("t")
 
@@ -109,29 +126,43 @@ async def test_older_schema_is_migrated(tmp_path: Path, monkeypatch: pytest.Monk
     await s.open()
     await s.write_batch(batch([row("t", 1)], [thread("t", head=1)]))
     await s.close()
-
-    async def backfill(conn: object) -> None:
-        await conn.execute("UPDATE threads SET note = 'v3:' || thread_id")  # type: ignore[attr-defined]
-
-    later = [*schema.MIGRATIONS, ("ALTER TABLE threads ADD COLUMN note TEXT",), backfill]
+    later = [
+        *schema.MIGRATIONS,
+        ("ALTER TABLE threads ADD COLUMN note TEXT",),
+        ("UPDATE threads SET note = 'v3:' || thread_id",),
+    ]
     monkeypatch.setattr(schema, "MIGRATIONS", later)
-    monkeypatch.setattr(schema.migrate, "__defaults__", (later,))
     s = SqliteStore(path)
     await s.open()
     try:
-        assert await _pragma(s._writer, "user_version") == 3
-        rows = list(await s._reader.execute_fetchall("SELECT note FROM threads"))  # type: ignore[union-attr]
-        assert rows == [("v3:t",)]
+        assert await reader_pragma(s, "user_version") == 3
+        assert await on_writer(s, "SELECT note FROM threads") == [("v3:t",)]
         assert seqs(await s.load_chain("t")) == [1]
         assert s.statistics().schema_version == 3
     finally:
         await s.close()
 
 
+async def test_failed_migration_leaves_the_old_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "bad.db"
+    s = SqliteStore(path)
+    await s.open()
+    await s.close()
+    broken = [*schema.MIGRATIONS, ("CREATE TABLE extra (x)", "NOT SQL AT ALL")]
+    monkeypatch.setattr(schema, "MIGRATIONS", broken)
+    with pytest.raises(StoreUnavailableError, match="syntax error"):
+        await SqliteStore(path).open()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'extra'").fetchall() == []
+
+
 async def test_disk_full_rolls_back_and_recovers(db: SqliteStore) -> None:
     await db.write_batch(batch([row("t", 1)], [thread("t", head=1)]))
-    pages = await _pragma(db._writer, "page_count")
-    await _pragma(db._writer, f"max_page_count = {pages}")
+    pages = await writer_pragma(db, "page_count")
+    await on_writer(db, f"PRAGMA max_page_count = {pages}")
     big = batch(
         [row("t", s, payload=bytes(2000)) for s in range(2, 200)],
         [thread("t", status="busy", head=199)],
@@ -142,7 +173,7 @@ async def test_disk_full_rolls_back_and_recovers(db: SqliteStore) -> None:
     assert seqs(await db.load_chain("t")) == [1]
     assert (await db.get_thread("t")) == thread("t", head=1)
     assert db.statistics().write_errors == 1
-    await _pragma(db._writer, "max_page_count = 1073741823")
+    await on_writer(db, "PRAGMA max_page_count = 1073741823")
     await db.write_batch(big)  # the same batch, retried, now goes in whole
     assert len(await db.list_checkpoints("t")) == 199
 
@@ -163,22 +194,86 @@ async def test_locked_file_is_unavailable_and_reads_go_on(db: SqliteStore) -> No
 
 
 async def test_malformed_row_is_refused_not_unavailable(db: SqliteStore) -> None:
-    bad = WriteBatch([row("t", 1), row("t", 2)._replace(payload=None)], [], [])  # type: ignore[arg-type]
+    bad_row = row("t", 2)._replace(payload=None)  # type: ignore[arg-type]
     with pytest.raises(StoreError) as info:
-        await db.write_batch(bad)
+        await db.write_batch(WriteBatch([row("t", 1), bad_row], [], []))
     assert not isinstance(info.value, StoreUnavailableError)
     assert await db.list_checkpoints("t") == []
 
 
 async def test_write_after_an_abandoned_transaction(db: SqliteStore) -> None:
-    # what a cancelled multi-hop write leaves behind: the next write must still work
-    await db._writer.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
-    await db._writer.execute(  # type: ignore[union-attr]
-        "INSERT INTO checkpoints VALUES ('ghost', 1, NULL, 1, x'00')"
-    )
+    # what an interrupted call could leave behind: the next write must still work
+    await on_writer(db, "BEGIN IMMEDIATE")
+    await on_writer(db, "INSERT INTO checkpoints VALUES ('ghost', 1, NULL, 1, x'00')")
     await db.write_batch(batch([row("t", 1)]))
     assert seqs(await db.load_chain("t")) == [1]
     assert await db.load_chain("ghost") == []
+
+
+async def test_loop_writer_waits_for_a_lock_on_its_thread_in_order(tmp_path: Path) -> None:
+    s = SqliteStore(tmp_path / "wait.db", busy_timeout=5.0, writer="loop")
+    await s.open()
+    other = sqlite3.connect(s.path, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        first = asyncio.ensure_future(s.write_batch(batch([row("t", 1)])))
+        await asyncio.sleep(0.05)
+        assert not first.done()  # waiting on the writer's thread; the loop is free
+        # must queue behind the first write, not run inline: it needs row 1 to be there
+        redo = batch([row("t", 1, payload=b"redo")], discard=[("t", 1)])
+        second = asyncio.ensure_future(s.write_batch(redo))
+        await asyncio.sleep(0.05)
+        assert not second.done()
+        other.execute("ROLLBACK")
+        await asyncio.wait_for(asyncio.gather(first, second), 10)
+        assert [r.payload for r in await s.load_chain("t")] == [b"redo"]
+        assert await writer_pragma(s, "busy_timeout") == 0  # back to not waiting
+    finally:
+        other.close()
+        await s.close()
+
+
+async def test_loop_writer_never_runs_inline_while_its_thread_holds_the_connection(
+    tmp_path: Path,
+) -> None:
+    s = SqliteStore(tmp_path / "busy.db", writer="loop")
+    await s.open()
+    release = threading.Event()
+
+    def slow_transaction(conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO checkpoints VALUES ('slow', 1, NULL, 1, x'00')")
+        release.wait(10)
+        conn.execute("COMMIT")
+
+    try:
+        w = s._writer()
+        slow = asyncio.ensure_future(w.in_thread(slow_transaction, w.db))
+        await asyncio.sleep(0.05)
+        write = asyncio.ensure_future(s.write_batch(batch([row("t", 1)])))
+        await asyncio.sleep(0.05)
+        assert not write.done()  # queued behind the thread's transaction, not inline
+        release.set()
+        await asyncio.wait_for(asyncio.gather(slow, write), 10)
+        assert seqs(await s.load_chain("slow")) == [1]
+        assert seqs(await s.load_chain("t")) == [1]
+    finally:
+        release.set()
+        await s.close()
+
+
+async def test_loop_writer_checkpoints_the_wal_in_the_background(tmp_path: Path) -> None:
+    s = SqliteStore(tmp_path / "wal.db", writer="loop")
+    await s.open()
+    try:
+        size = Path(s.path).stat().st_size
+        await s.write_batch(batch([row("t", n, payload=bytes(1000)) for n in range(1, 500)]))
+        assert s._checkpoint is not None
+        await s._checkpoint
+        assert s.statistics().wal_checkpoints == 1
+        assert Path(s.path).stat().st_size > size + 400_000  # the pages reached the file
+    finally:
+        await s.close()
 
 
 def test_constructed_outside_a_loop_and_used_from_two_loops(tmp_path: Path) -> None:
@@ -203,17 +298,18 @@ async def test_concurrent_opens_open_once(tmp_path: Path) -> None:
     s = SqliteStore(tmp_path / "c.db")
     await asyncio.gather(*(s.open() for _ in range(5)))
     try:
-        writer = s._writer
+        writer = s._w
         await s.open()
-        assert s._writer is writer is not None
+        assert s._w is writer is not None
     finally:
         await s.close()
 
 
-def test_unclosed_store_does_not_hang_interpreter_exit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("writer", ["thread", "loop"])
+def test_unclosed_store_does_not_hang_interpreter_exit(tmp_path: Path, writer: str) -> None:
     code = (
         "import asyncio, stores\n"
-        f"s = stores.SqliteStore({str(tmp_path / 'exit.db')!r})\n"
+        f"s = stores.SqliteStore({str(tmp_path / 'exit.db')!r}, writer={writer!r})\n"
         "async def main():\n"
         "    await s.open()\n"
         "    await s.put_item(('a',), 'k', {'v': 1})\n"

@@ -1,0 +1,158 @@
+"""Throughput of SQLite group commits: ``SqliteStore.write_batch`` and two aiosqlite baselines.
+
+Each turn writes 3 checkpoint rows (~100-byte payloads) and upserts its thread's row; turns
+go round-robin over ``--threads`` sessions, as the runtime's flusher would send them.
+
+Writers compared, each committing a batch as one ``BEGIN IMMEDIATE`` ... ``COMMIT``:
+
+* ``aiosqlite-stmts``: one awaited aiosqlite call per statement (4+ thread hops per batch)
+* ``aiosqlite-1hop``: the whole transaction as one function via aiosqlite's ``_execute``
+* ``store-thread``: ``SqliteStore(writer="thread")`` (one hop to its writer thread)
+* ``store-loop``: ``SqliteStore(writer="loop")`` (no hop: runs on the event loop thread)
+
+``--busy`` keeps the event loop busy meanwhile (100 us Python callbacks), as a loaded
+runtime does: that is where threads pay for winning the GIL back.
+
+    python examples/bench_store.py --sizes 300 3000 --rows 150000 --repeat 3 [--busy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiosqlite
+
+from stores import CheckpointRow, SqliteStore, ThreadRow, WriteBatch
+from stores import _sqlite_schema as sql
+from stores.sqlite import _transaction
+
+Write = Callable[[WriteBatch], Awaitable[Any]]
+
+
+def make_batches(total_rows: int, size: int, threads: int) -> list[WriteBatch]:
+    payload = os.urandom(100)
+    seq = dict.fromkeys(range(threads), 0)
+    batches: list[WriteBatch] = []
+    turn = 0
+    while len(batches) * size < total_rows:
+        rows: list[CheckpointRow] = []
+        heads: dict[str, ThreadRow] = {}
+        while len(rows) < size:
+            t = turn % threads
+            tid = f"thread-{t:06d}"
+            for _ in range(3):
+                seq[t] += 1
+                rows.append(CheckpointRow(tid, seq[t], seq[t] - 1 or None, 1, payload))
+            heads[tid] = ThreadRow(tid, "idle", 1.0, time.time(), None, seq[t])
+            turn += 1
+        batches.append(WriteBatch(rows, list(heads.values()), []))
+    return batches
+
+
+def _steps(b: WriteBatch) -> list[tuple[str, Any, bool]]:
+    return [(sql.INSERT, b.checkpoints, True), (sql.UPSERT_THREAD, b.threads, True)]
+
+
+async def _aiosqlite_writer(path: str, one_hop: bool) -> tuple[Write, Callable[[], Any]]:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    await conn.execute("PRAGMA synchronous = NORMAL")
+
+    async def stmts(b: WriteBatch) -> None:
+        await conn.execute("BEGIN IMMEDIATE")
+        for q, params, _ in _steps(b):
+            await conn.executemany(q, params)
+        await conn.execute("COMMIT")
+
+    async def hop(b: WriteBatch) -> None:
+        await conn._execute(_transaction, conn._conn, _steps(b))  # type: ignore[no-untyped-call]
+
+    return (hop if one_hop else stmts), conn.close
+
+
+async def _spin(stop: asyncio.Event) -> int:
+    n = 0
+    while not stop.is_set():
+        x = 0
+        for i in range(2000):  # about 100 us of Python per callback
+            x += i
+        n += 1
+        await asyncio.sleep(0)
+    return n
+
+
+async def run_once(
+    path: str, kind: str, batches: list[WriteBatch], busy: bool
+) -> tuple[float, float]:
+    """Rows written per second, and the busy loop's callbacks per second meanwhile."""
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    store = SqliteStore(path, writer="loop" if kind == "store-loop" else "thread")
+    await store.open()  # creates the schema for the baselines too
+    write: Write = store.write_batch
+    close: Callable[[], Any] = store.close
+    if kind.startswith("aiosqlite"):
+        await store.close()
+        write, close = await _aiosqlite_writer(path, kind.endswith("1hop"))
+    stop = asyncio.Event()
+    spinner = asyncio.ensure_future(_spin(stop)) if busy else None
+    t0 = time.perf_counter()
+    for b in batches:
+        await write(b)
+        await asyncio.sleep(0)  # as a flusher does between batches: let other tasks run
+    elapsed = time.perf_counter() - t0
+    stop.set()
+    spins = await spinner if spinner is not None else 0
+    await close()
+    with sqlite3.connect(path) as check:  # everything really went in
+        (n,) = check.execute("SELECT count(*) FROM checkpoints").fetchone()
+    assert n == sum(len(b.checkpoints) for b in batches), n
+    return n / elapsed, spins / elapsed
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[300, 3000])
+    ap.add_argument("--rows", type=int, default=150_000, help="rows per run")
+    ap.add_argument("--threads", type=int, default=1000, help="distinct sessions")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--busy", action="store_true", help="keep the event loop busy")
+    ap.add_argument("--kinds", nargs="+", default=KINDS, choices=KINDS)
+    ap.add_argument("--dir", default=tempfile.gettempdir())
+    args = ap.parse_args()
+    path = os.path.join(args.dir, f"bench_store_{os.getpid()}.db")
+    print(
+        f"{path}: {args.rows} rows/run over {args.threads} sessions, median of {args.repeat}"
+        f"{', busy loop' if args.busy else ''}"
+    )
+    try:
+        for size in args.sizes:
+            batches = make_batches(args.rows, size, args.threads)
+            runs: dict[str, list[tuple[float, float]]] = {k: [] for k in args.kinds}
+            for _ in range(args.repeat):  # interleaved, so machine noise hits all kinds
+                for kind in args.kinds:
+                    runs[kind].append(await run_once(path, kind, batches, args.busy))
+            for kind, rates in runs.items():
+                med = statistics.median(r for r, _ in rates)
+                line = f"batch {size:5d} {kind:16s} {med:>9,.0f} rows/s ({med / 3:>7,.0f} turns/s)"
+                if args.busy:
+                    line += f"  busy loop ran {statistics.median(s for _, s in rates):>7,.0f} cb/s"
+                print(line)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+
+
+KINDS = ["aiosqlite-stmts", "aiosqlite-1hop", "store-thread", "store-loop"]
+
+if __name__ == "__main__":
+    asyncio.run(main())
