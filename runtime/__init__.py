@@ -16,6 +16,7 @@ Layers (each uses only those below it)::
 """
 
 from runtime.api import CompiledGraph, PregelTask, StateSnapshot, ThreadInfo
+from runtime.engine.context import Runtime
 from runtime.engine.interrupts import get_store, get_stream_writer, interrupt
 from runtime.errors import (
     CorruptCheckpointError,
@@ -44,6 +45,7 @@ from runtime.graph import (
     StateGraph,
     add_messages,
 )
+from runtime.memory import Item, Memory
 from runtime.supervisor import RuntimeStatistics, Supervisor
 
 __all__ = [
@@ -58,10 +60,13 @@ __all__ = [
     "Interrupt",
     "InvalidConfigError",
     "InvalidUpdateError",
+    "Item",
     "MailboxFullError",
+    "Memory",
     "MessagesState",
     "PregelTask",
     "RemoveMessage",
+    "Runtime",
     "RuntimeStatistics",
     "Send",
     "SerializationError",

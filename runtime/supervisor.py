@@ -26,6 +26,7 @@ from runtime.engine.replay import rehydrate
 from runtime.errors import SessionBusyError, ShuttingDownError
 from runtime.flusher import Flusher
 from runtime.graph.spec import GraphSpec
+from runtime.memory import Memory
 from stores import Store
 from stores.records import CheckpointRow
 
@@ -33,6 +34,7 @@ log = logging.getLogger("runtime.supervisor")
 
 Durability = Literal["async", "sync", "exit"]
 Strategy = Literal["enqueue", "reject", "interrupt", "rollback"]
+SyncNodes = Literal["auto", "inline", "thread"]
 DURABILITIES = ("async", "sync")
 STRATEGIES = ("enqueue", "reject")
 
@@ -77,6 +79,7 @@ class Supervisor:
         multitask_strategy: Strategy = "enqueue",
         flush_interval: float = 0.005,
         drain_timeout: float = 30.0,
+        sync_nodes: SyncNodes = "auto",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         check_choice("durability", durability, DURABILITIES)
@@ -86,9 +89,11 @@ class Supervisor:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if idle_timeout <= 0 or flush_interval < 0:
             raise ValueError("idle_timeout must be > 0 and flush_interval >= 0")
-        self.engine = Engine(graph, store=store)
+        check_choice("sync_nodes", sync_nodes, ("auto", "inline", "thread"))
         self.checkpointer = checkpointer
         self.memory_store = store
+        self.memory = Memory(store, lambda: self.loop) if store is not None else None
+        self.engine = Engine(graph, store=self.memory, sync_nodes=sync_nodes)
         self.durability = durability
         self.max_active = max_active
         self.idle_timeout = idle_timeout
@@ -133,6 +138,8 @@ class Supervisor:
         self._starting = loop.create_future()
         try:
             self._closing = False
+            if self.memory_store is not None and self.memory_store is not self.checkpointer:
+                await self.memory_store.open()
             if self.checkpointer is not None:
                 await self.checkpointer.open()
                 self.flusher = Flusher(self.checkpointer, flush_interval=self.flush_interval)
@@ -184,6 +191,8 @@ class Supervisor:
             self.flusher = None
         if self.checkpointer is not None:
             await self.checkpointer.close()
+        if self.memory_store is not None and self.memory_store is not self.checkpointer:
+            await self.memory_store.close()
         self.loop = None
 
     def forget_loop(self) -> None:

@@ -15,6 +15,7 @@ from runtime.engine import RunConfig, ThreadState
 from runtime.engine.replay import chain, rebuild, states_forward
 from runtime.errors import InvalidConfigError
 from runtime.graph.spec import START, GraphSpec
+from runtime.memory import Memory
 from runtime.supervisor import Durability, RuntimeStatistics, Strategy, Supervisor
 from stores import Store, codec
 
@@ -49,6 +50,11 @@ class CompiledGraph:
         self.store = store
         self.supervisor = Supervisor(spec, checkpointer, store=store, **runtime_options)
         register_closer(self)
+
+    @property
+    def memory(self) -> Memory | None:
+        """The cross-session memory (``compile(store=...)``) with LangGraph's store API."""
+        return self.supervisor.memory
 
     # -- loop binding --------------------------------------------------------------------
     async def _local(self) -> bool:

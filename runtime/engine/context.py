@@ -37,3 +37,17 @@ class RunConfig:
         self.metadata = metadata
         """Checkpoint metadata from the call (``config["metadata"]`` and custom
         ``configurable`` keys), or ``None`` when there is none."""
+
+
+class Runtime:
+    """What a node that declares a ``runtime`` parameter receives (LangGraph's ``Runtime``)."""
+
+    __slots__ = ("context", "previous", "store", "stream_writer")
+
+    def __init__(self, context: Any, store: Any, stream_writer: Callable[[Any], None]) -> None:
+        self.context = context
+        """``config["configurable"]["context"]`` of the call, if any."""
+        self.store = store
+        """The cross-session memory (``compile(store=...)``), or ``None``."""
+        self.stream_writer = stream_writer
+        self.previous = None

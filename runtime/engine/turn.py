@@ -12,6 +12,7 @@ that calls ``interrupt()`` pauses the step instead (see ``interrupts``).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -24,10 +25,12 @@ from runtime.graph.types import Command, Interrupt, Send
 from stores import codec
 from stores.records import SET
 
-from .context import EventSink, RowSink, RunConfig
+from .context import EventSink, RowSink, RunConfig, Runtime
 from .interrupts import NodeInterrupt, PendingStep, TaskContext, current_task
 from .plan import Planner, Task, TaskResult
 from .state import ThreadState
+
+log = logging.getLogger("runtime.engine")
 
 _NO_TASKS: list[tuple[str, float, list[str]]] = []
 _NO_EXTRA: dict[str, Any] = {}
@@ -38,9 +41,25 @@ INTERRUPT_KEY = "__interrupt__"
 class Engine:
     """Runs turns of one compiled graph. Holds no thread state between turns."""
 
-    def __init__(self, spec: GraphSpec, *, store: Any = None) -> None:
+    def __init__(
+        self,
+        spec: GraphSpec,
+        *,
+        store: Any = None,
+        sync_nodes: str = "auto",
+        slow_sync_node: float = 0.02,
+    ) -> None:
         self.spec = spec
         self.store = store
+        self.sync_nodes = sync_nodes
+        self.slow_sync_node = slow_sync_node
+        # Sync nodes that run in worker threads: all of them under "thread"; under "auto"
+        # those that declare `store` (its sync API blocks) and those once seen to be slow.
+        self.threaded: set[str] = {
+            name
+            for name, node in spec.nodes.items()
+            if not node.call.is_async and (sync_nodes == "thread" or "store" in node.call.injected)
+        }
         self.plan = Planner(spec)
         self._all_output = tuple(spec.output_keys) == tuple(spec.channels)
         # What each node receives: its own input schema's view, or the graph's state.
@@ -351,9 +370,25 @@ class Engine:
         t0 = time.perf_counter()
         try:
             if call.is_async:
-                ret = await (call.fn(state, cfg.raw) if call.takes_config else call.fn(state))
+                if call.injected:
+                    kw = self._injected(call.injected, writer, cfg)
+                    ret = await (
+                        call.fn(state, cfg.raw, **kw) if call.takes_config else call.fn(state, **kw)
+                    )
+                else:
+                    ret = await (call.fn(state, cfg.raw) if call.takes_config else call.fn(state))
+            elif task.name in self.threaded:
+                ret = await self._in_thread(call, state, cfg, writer)
             else:
-                ret = call.fn(state, cfg.raw) if call.takes_config else call.fn(state)
+                if call.injected:
+                    kw = self._injected(call.injected, writer, cfg)
+                    ret = (
+                        call.fn(state, cfg.raw, **kw) if call.takes_config else call.fn(state, **kw)
+                    )
+                else:
+                    ret = call.fn(state, cfg.raw) if call.takes_config else call.fn(state)
+                if self.sync_nodes == "auto" and time.perf_counter() - t0 > self.slow_sync_node:
+                    self._demote(task.name, time.perf_counter() - t0)
         except NodeInterrupt as paused:
             return TaskResult(task, [], interrupt=paused.interrupt)
         except Exception as exc:
@@ -367,6 +402,39 @@ class Engine:
         duration = time.perf_counter() - t0
         writes, goto = self.plan.node_writes(task.name, ret, head.thread_id, step)
         return TaskResult(task, writes, goto, duration)
+
+    def _injected(self, names: tuple[str, ...], writer: Any, cfg: RunConfig) -> dict[str, Any]:
+        w = writer or _no_writer
+        given = {"store": self.store, "writer": w}
+        if "runtime" in names:
+            ctx = cfg.configurable.get("context") if cfg.configurable else None
+            given["runtime"] = Runtime(ctx, self.store, w)
+        return {n: given[n] for n in names}
+
+    async def _in_thread(self, call: Any, state: Any, cfg: RunConfig, writer: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        if writer is not None:
+            inner = writer
+
+            def writer(data: Any) -> None:  # events must reach the loop thread-safely
+                loop.call_soon_threadsafe(inner, data)
+
+            ctx = current_task.get()
+            if ctx is not None:
+                ctx.writer = writer
+        kw = self._injected(call.injected, writer, cfg) if call.injected else {}
+        args = (state, cfg.raw) if call.takes_config else (state,)
+        # to_thread copies our context, so interrupt() and get_store() work there too
+        return await asyncio.to_thread(call.fn, *args, **kw)
+
+    def _demote(self, name: str, seconds: float) -> None:
+        self.threaded.add(name)
+        log.warning(
+            "sync node %r blocked the event loop for %.0f ms; it runs in a worker thread from "
+            "now on (make it `async def`, or compile(sync_nodes='thread'|'inline'))",
+            name,
+            seconds * 1000,
+        )
 
     async def _run_many(
         self, tasks: list[Task], head: ThreadState, cfg: RunConfig, step: int, writer: Any
@@ -433,6 +501,10 @@ class Engine:
                 thread_id=head.thread_id,
             )
         return cmd.update if cmd.update is not None else {}
+
+
+def _no_writer(_: Any) -> None:
+    pass
 
 
 def _custom_writer(on_event: EventSink | None) -> Any:

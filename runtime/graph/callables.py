@@ -24,6 +24,8 @@ __all__ = [
 ]
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+#: Parameters a node may declare to have the engine fill them (LangGraph's names).
+INJECTABLE = frozenset({"store", "writer", "runtime"})
 
 
 def callable_name(fn: Callable[..., Any]) -> str:
@@ -72,13 +74,29 @@ def make_callable_spec(fn: Callable[..., Any]) -> CallableSpec:
     config = sig.parameters.get("config")
     if config is not None and config.kind is inspect.Parameter.KEYWORD_ONLY:
         return CallableSpec(
-            fn=_config_by_keyword(fn, is_async), is_async=is_async, takes_config=True
+            fn=_config_by_keyword(fn, is_async),
+            is_async=is_async,
+            takes_config=True,
+            injected=_injected(params, skip=1),
         )
     positional = [p for p in params if p.kind in _POSITIONAL]
     takes = (config is not None and config.kind in _POSITIONAL) or (
         len(positional) >= 2 and positional[1].default is inspect.Parameter.empty
     )
-    return CallableSpec(fn=fn, is_async=is_async, takes_config=takes)
+    injected = _injected(params, skip=2 if takes else 1)
+    return CallableSpec(fn=fn, is_async=is_async, takes_config=takes, injected=injected)
+
+
+def _injected(params: list[inspect.Parameter], *, skip: int) -> tuple[str, ...]:
+    """Parameters the engine fills by keyword: never the state or config slots."""
+    positional = [p.name for p in params if p.kind in _POSITIONAL][:skip]
+    return tuple(
+        p.name
+        for p in params
+        if p.name in INJECTABLE
+        and p.name not in positional
+        and p.kind in (*_POSITIONAL, inspect.Parameter.KEYWORD_ONLY)
+    )
 
 
 def _config_by_keyword(fn: Callable[..., Any], is_async: bool) -> Callable[..., Any]:

@@ -34,6 +34,9 @@ class CallableSpec:
     """``True`` for ``async def`` (and callables whose ``__call__`` is async)."""
     takes_config: bool
     """The callable accepts a second positional parameter, or a ``config`` parameter."""
+    injected: tuple[str, ...] = ()
+    """Keyword parameters the engine fills, among ``store`` (the cross-session memory),
+    ``writer`` (a custom stream writer) and ``runtime`` (the run context), as LangGraph."""
 
 
 @dataclass(frozen=True, slots=True)
