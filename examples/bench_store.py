@@ -32,7 +32,6 @@ import aiosqlite
 
 from stores import CheckpointRow, SqliteStore, ThreadRow, WriteBatch
 from stores import _sqlite_schema as sql
-from stores.sqlite import _transaction
 
 Write = Callable[[WriteBatch], Awaitable[Any]]
 
@@ -72,7 +71,7 @@ async def _aiosqlite_writer(path: str, one_hop: bool) -> tuple[Write, Callable[[
         await conn.execute("COMMIT")
 
     async def hop(b: WriteBatch) -> None:
-        await conn._execute(_transaction, conn._conn, _steps(b))  # type: ignore[no-untyped-call]
+        await conn._execute(sql.transaction, conn._conn, _steps(b))  # type: ignore[no-untyped-call]
 
     return (hop if one_hop else stmts), conn.close
 

@@ -1,5 +1,6 @@
-"""The SQLite layout: schema, migrations (versioned in ``PRAGMA user_version``) and the SQL
-the store runs on it.
+"""The SQLite layer under the store: schema, migrations (versioned in ``PRAGMA
+user_version``), the SQL the store runs, and the plain functions that run it on a
+``sqlite3`` connection (no asyncio here: ``stores.sqlite`` decides which thread runs them).
 
 ``MIGRATIONS[i]`` takes a file from version ``i`` to ``i + 1``; a fresh file is version 0.
 Never edit a released migration: append a new one. All pending migrations run in one
@@ -20,11 +21,15 @@ Layout notes:
 
 from __future__ import annotations
 
+import logging
+import re
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from .errors import StoreUnavailableError
+
+log = logging.getLogger("stores.sqlite")
 
 #: One migration: the SQL statements that take the schema one version up.
 Migration = Sequence[str]
@@ -173,3 +178,89 @@ def prefix_clause(prefix: tuple[str, ...]) -> tuple[list[str], list[Any]]:
         return [], []
     p = ".".join(prefix)
     return ["(namespace = ? OR (namespace > ? AND namespace < ?))"], [p, p + ".", p + "/"]
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def search_query(
+    prefix: tuple[str, ...], filter: dict[str, Any] | None, limit: int, offset: int
+) -> tuple[str, list[Any]]:
+    """The item search: newest first; ``LIMIT``/``OFFSET`` in SQL only without a filter.
+
+    ``json_extract`` only narrows the scan for plain string and integer filter values (its
+    equality is looser than Python's for nested values); the caller runs the exact test.
+    """
+    where, params = prefix_clause(prefix)
+    for k, v in (filter or {}).items():
+        if _IDENTIFIER.match(k) and (type(v) is str or (type(v) is int and -(2**63) <= v < 2**63)):
+            where.append("json_extract(value, ?) = ?")
+            params += [f"$.{k}", v]
+    query = SEARCH_ITEMS + (" WHERE " + " AND ".join(where) if where else "")
+    query += " ORDER BY updated_at DESC, namespace, key"
+    if not filter:
+        query += " LIMIT ? OFFSET ?"
+        params += [limit, offset]
+    return query, params
+
+
+# -- running statements on a connection -------------------------------------------------------
+#: Errors that retrying cannot cure: the write itself is wrong.
+REFUSED = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
+BUSY = 5
+# primary result codes (sqlite3.SQLITE_* constants exist only from Python 3.11 on)
+_REASONS = {
+    BUSY: "the database stayed locked by another connection past busy_timeout",
+    6: "a table is locked",  # LOCKED
+    7: "SQLite ran out of memory",  # NOMEM
+    8: "the database is read-only",  # READONLY
+    10: "disk I/O error",  # IOERR
+    11: "the database file is corrupt",  # CORRUPT
+    13: "the database or disk is full",  # FULL
+    14: "the database file cannot be opened",  # CANTOPEN
+    26: "the file is not a database",  # NOTADB
+}
+
+#: (sql, parameters, executemany?)
+Step = tuple[str, Any, bool]
+
+
+def transaction(db: sqlite3.Connection, steps: Sequence[Step]) -> list[int]:
+    """Run ``steps`` in one ``BEGIN IMMEDIATE`` transaction; return their row counts.
+
+    Anything that fails rolls everything back.
+    """
+    if db.in_transaction:  # left open by an interrupted call: start clean
+        db.execute("ROLLBACK")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        counts = [
+            (db.executemany(q, params) if many else db.execute(q, params)).rowcount
+            for q, params, many in steps
+        ]
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:  # SQLite may have rolled back by itself (FULL, IOERR...)
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.exception("ROLLBACK failed; the next write starts with a new attempt")
+        raise
+    return counts
+
+
+def fetchall(db: sqlite3.Connection, query: str, params: Sequence[Any]) -> list[Any]:
+    return db.execute(query, params).fetchall()
+
+
+def primary_code(exc: BaseException) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def unavailable(exc: BaseException, doing: str, path: str) -> StoreUnavailableError:
+    """The error for a failure that may pass: says what SQLite reported, in words."""
+    reason = _REASONS.get(primary_code(exc) or 0)
+    name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+    what = f"{reason} ({name}: {exc})" if reason else f"{name}: {exc}"
+    return StoreUnavailableError(f"cannot {doing} in {path}: {what}; nothing was written")

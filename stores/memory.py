@@ -104,14 +104,6 @@ class _Chain:
         self.rows: dict[int, CheckpointRow] = {}
         self.seqs: list[int] = []
 
-    def add(self, row: CheckpointRow) -> None:
-        seq = row.seq
-        self.rows[seq] = row
-        if not self.seqs or seq > self.seqs[-1]:
-            self.seqs.append(seq)  # the usual case: ids only grow
-        else:
-            insort(self.seqs, seq)
-
     def cut(self, seq: int) -> None:
         i = bisect_left(self.seqs, seq)
         for s in self.seqs[i:]:
@@ -156,17 +148,21 @@ class MemoryStore:
             for tid, seq in batch.discard:
                 cut[tid] = min(seq, cut.get(tid, seq))
             # validate everything before touching anything: the batch is all or nothing
+            # (rows are indexed, not read by field name: this loop is the flusher's hot path)
             seen: set[tuple[str, int]] = set()
             chains = self._chains
             for row in batch.checkpoints:
-                key = (row.thread_id, row.seq)
-                chain = chains.get(row.thread_id)
-                dropped = row.thread_id in cut and row.seq >= cut[row.thread_id]
-                if key in seen or (chain is not None and row.seq in chain.rows and not dropped):
+                key = (row[0], row[1])
+                chain = chains.get(key[0])
+                if key in seen or (
+                    chain is not None
+                    and key[1] in chain.rows
+                    and not (key[0] in cut and key[1] >= cut[key[0]])
+                ):
                     self._n.write_errors += 1
                     raise StoreError(
-                        f"checkpoint {row.seq} already exists; the batch was not applied",
-                        thread_id=row.thread_id,
+                        f"checkpoint {key[1]} already exists; the batch was not applied",
+                        thread_id=key[0],
                     )
                 seen.add(key)
             for tid, seq in cut.items():
@@ -174,10 +170,15 @@ class MemoryStore:
                 if chain is not None:
                     chain.cut(seq)
             for row in batch.checkpoints:
-                chain = chains.get(row.thread_id)
+                chain = chains.get(row[0])
                 if chain is None:
-                    chain = chains[row.thread_id] = _Chain()
-                chain.add(row)
+                    chain = chains[row[0]] = _Chain()
+                seqs, seq = chain.seqs, row[1]
+                chain.rows[seq] = row
+                if not seqs or seq > seqs[-1]:
+                    seqs.append(seq)  # the usual case: ids only grow
+                else:
+                    insort(seqs, seq)
             for tid in cut:
                 if tid in chains and not chains[tid].seqs:
                     del chains[tid]

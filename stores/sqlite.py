@@ -12,7 +12,7 @@ Where the writer runs is ``writer=``:
     On a private thread: the event loop never waits for SQLite.
 ``"loop"``
     On the event loop thread itself, and WAL checkpoints on the reader's thread. The loop
-    stalls for the length of each commit (about 10 us per row), but no thread has to win
+    stalls for the length of each commit (a few microseconds per row), but no thread has to win
     the GIL back from a busy loop: every sqlite3 call releases the GIL and must retake it,
     and a loop that keeps calling ``select()`` keeps retaking it first, so under load a
     writer thread waits for it again and again. If another process holds the write lock,
@@ -29,7 +29,6 @@ import asyncio
 import concurrent.futures
 import logging
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -59,66 +58,6 @@ __all__ = ["SqliteSaver", "SqliteStore"]
 log = logging.getLogger("stores.sqlite")
 T = TypeVar("T")
 
-#: Errors that retrying cannot cure: the write itself is wrong.
-_REFUSED = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
-_BUSY = 5
-# primary result codes (sqlite3.SQLITE_* constants exist only from Python 3.11 on)
-_REASONS = {
-    _BUSY: "the database stayed locked by another connection past busy_timeout",
-    6: "a table is locked",  # LOCKED
-    7: "SQLite ran out of memory",  # NOMEM
-    8: "the database is read-only",  # READONLY
-    10: "disk I/O error",  # IOERR
-    11: "the database file is corrupt",  # CORRUPT
-    13: "the database or disk is full",  # FULL
-    14: "the database file cannot be opened",  # CANTOPEN
-    26: "the file is not a database",  # NOTADB
-}
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-#: (sql, parameters, executemany?)
-Step = tuple[str, Any, bool]
-
-
-def _transaction(db: sqlite3.Connection, steps: Sequence[Step]) -> list[int]:
-    """Run ``steps`` in one ``BEGIN IMMEDIATE`` transaction; return their row counts.
-
-    Anything that fails rolls everything back.
-    """
-    if db.in_transaction:  # left open by an interrupted call: start clean
-        db.execute("ROLLBACK")
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        counts = [
-            (db.executemany(q, params) if many else db.execute(q, params)).rowcount
-            for q, params, many in steps
-        ]
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:  # SQLite may have rolled back by itself (FULL, IOERR...)
-            try:
-                db.execute("ROLLBACK")
-            except sqlite3.Error:
-                log.exception("ROLLBACK failed; the next write starts with a new attempt")
-        raise
-    return counts
-
-
-def _fetchall(db: sqlite3.Connection, query: str, params: Sequence[Any]) -> list[Any]:
-    return db.execute(query, params).fetchall()
-
-
-def _primary_code(exc: BaseException) -> int | None:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code & 0xFF if isinstance(code, int) else None
-
-
-def _unavailable(exc: BaseException, doing: str, path: str) -> StoreUnavailableError:
-    reason = _REASONS.get(_primary_code(exc) or 0)
-    name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
-    what = f"{reason} ({name}: {exc})" if reason else f"{name}: {exc}"
-    return StoreUnavailableError(f"cannot {doing} in {path}: {what}; nothing was written")
-
 
 class _Writer:
     """The one writer connection and the thread it runs on (see ``writer=``)."""
@@ -140,7 +79,7 @@ class _Writer:
             try:
                 return fn(db, *args)
             except sqlite3.OperationalError as exc:
-                if _primary_code(exc) != _BUSY:
+                if sql.primary_code(exc) != sql.BUSY:
                     raise
                 # inline we wait 0 ms for another process's lock; wait on the thread instead
         return await self.in_thread(self._call, db, fn, args)
@@ -246,7 +185,7 @@ class SqliteStore:
                 await reader.close()
             await w.close()
             if isinstance(exc, sqlite3.Error):
-                raise _unavailable(exc, "open the store", self.path) from exc
+                raise sql.unavailable(exc, "open the store", self.path) from exc
             raise
         self._w, self._reader = w, reader
         log.debug("%s: open (schema v%d, writer=%s)", self.path, self._version, self.writer)
@@ -287,17 +226,17 @@ class SqliteStore:
         return self._w
 
     # -- plumbing ----------------------------------------------------------------------
-    async def _write(self, steps: Sequence[Step], doing: str) -> list[int]:
+    async def _write(self, steps: Sequence[sql.Step], doing: str) -> list[int]:
         """Run ``steps`` as one transaction on the writer; map errors (see module doc)."""
         w = self._writer()
         try:
-            counts = await w.run(_transaction, steps)
-        except _REFUSED as exc:
+            counts = await w.run(sql.transaction, steps)
+        except sql.REFUSED as exc:
             self._n.write_errors += 1
             raise StoreError(f"cannot {doing}: refused ({exc}); nothing was written") from exc
         except (sqlite3.Error, ValueError) as exc:  # ValueError: closed under our feet
             self._n.write_errors += 1
-            err = _unavailable(exc, doing, self.path)
+            err = sql.unavailable(exc, doing, self.path)
             log.warning("%s", err)
             raise err from exc
         if w.inline and self._reader is not None:
@@ -323,14 +262,14 @@ class SqliteStore:
         self._n.reads += 1
         try:
             if reader is None:
-                return await self._writer().run(_fetchall, query, params)
+                return await self._writer().run(sql.fetchall, query, params)
             return list(await reader.execute_fetchall(query, params))
         except (sqlite3.Error, ValueError) as exc:  # ValueError: closed under our feet
-            raise _unavailable(exc, "read", self.path) from exc
+            raise sql.unavailable(exc, "read", self.path) from exc
 
     # -- checkpoints -------------------------------------------------------------------
     async def write_batch(self, batch: WriteBatch) -> None:
-        steps: list[Step] = []
+        steps: list[sql.Step] = []
         if batch.discard:
             steps.append((sql.DISCARD, batch.discard, True))
         if batch.checkpoints:
@@ -407,7 +346,7 @@ class SqliteStore:
         return list(map(ThreadRow._make, rows))
 
     async def delete_thread(self, thread_id: str) -> bool:
-        steps: list[Step] = [(q, (thread_id,), False) for q in sql.DELETE_THREAD]
+        steps: list[sql.Step] = [(q, (thread_id,), False) for q in sql.DELETE_THREAD]
         return sum(await self._write(steps, "delete a thread")) > 0
 
     # -- cross-session memory ----------------------------------------------------------
@@ -440,23 +379,9 @@ class SqliteStore:
         offset: int = 0,
     ) -> list[Item]:
         check_window(limit, offset)
-        where, params = sql.prefix_clause(check_prefix(namespace_prefix))
-        for k, v in (filter or {}).items():
-            # json_extract only narrows the scan (its equality is looser than Python's
-            # for nested values); the exact test runs below, as in the memory store
-            if _IDENTIFIER.match(k) and (
-                type(v) is str or (type(v) is int and -(2**63) <= v < 2**63)
-            ):
-                where.append("json_extract(value, ?) = ?")
-                params += [f"$.{k}", v]
-        query = sql.SEARCH_ITEMS
-        if where:
-            query += " WHERE " + " AND ".join(where)
-        query += " ORDER BY updated_at DESC, namespace, key"
+        query, params = sql.search_query(check_prefix(namespace_prefix), filter, limit, offset)
         if not filter:
-            query += " LIMIT ? OFFSET ?"
-            params += [limit, offset]
-            offset = 0
+            offset = 0  # LIMIT/OFFSET were done in SQL
         out: list[Item] = []
         for ns, key, data, created, updated in await self._read(query, params):
             if len(out) >= limit:

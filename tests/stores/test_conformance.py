@@ -262,3 +262,12 @@ async def test_data_survives_close_and_open(store: Store) -> None:
     assert (await store.get_thread("t")) == thread("t", head=2)
     item = await store.get_item(("n",), "k")
     assert item is not None and item.value == {"v": 1}
+
+
+async def test_rows_written_out_of_order_are_listed_in_order(store: Store) -> None:
+    await store.write_batch(batch([row("t", 5, base=5), row("t", 2, base=2)]))
+    await store.write_batch(batch([row("t", 3, base=2), row("t", 9, base=5)]))
+    assert seqs(await store.list_checkpoints("t", ascending=True)) == [2, 3, 5, 9]
+    assert seqs(await store.load_chain("t", 3)) == [2, 3]
+    assert seqs(await store.load_chain("t")) == [5, 9]  # no thread row: the latest
+    assert store.statistics().rows_written == 4
