@@ -1,6 +1,6 @@
 """The SQLite layer under the store: schema, migrations (versioned in ``PRAGMA
-user_version``), the SQL the store runs, and the plain functions that run it on a
-``sqlite3`` connection (no asyncio here: ``stores.sqlite`` decides which thread runs them).
+user_version``), the SQL the store runs, the functions that run it on a ``sqlite3``
+connection, and :class:`Writer`, which owns the one writer connection and its thread.
 
 ``MIGRATIONS[i]`` takes a file from version ``i`` to ``i + 1``; a fresh file is version 0.
 Never edit a released migration: append a new one. All pending migrations run in one
@@ -21,15 +21,18 @@ Layout notes:
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 import re
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from .errors import StoreUnavailableError
 
 log = logging.getLogger("stores.sqlite")
+T = TypeVar("T")
 
 #: One migration: the SQL statements that take the schema one version up.
 Migration = Sequence[str]
@@ -264,3 +267,55 @@ def unavailable(exc: BaseException, doing: str, path: str) -> StoreUnavailableEr
     name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
     what = f"{reason} ({name}: {exc})" if reason else f"{name}: {exc}"
     return StoreUnavailableError(f"cannot {doing} in {path}: {what}; nothing was written")
+
+
+class Writer:
+    """The store's one writer connection and the thread it runs on.
+
+    ``inline`` (``writer="loop"``): calls run on the caller's thread, with a 0 ms busy
+    timeout; a call that finds the file locked by another process, and every call queued
+    behind it, runs on the thread instead, waiting up to ``busy_ms``.
+    """
+
+    def __init__(self, *, inline: bool, busy_ms: int) -> None:
+        self.inline = inline
+        self.busy_ms = busy_ms
+        self.db: sqlite3.Connection | None = None
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, "stores.sqlite.writer")
+        self._last: concurrent.futures.Future[Any] | None = None
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(connection, *args)`` on the writer, in submission order."""
+        db = self.db
+        if db is None:
+            raise ValueError("closed")
+        # inline only when nothing is queued on the thread, or the order would change
+        if self.inline and (self._last is None or self._last.done()):
+            try:
+                return fn(db, *args)
+            except sqlite3.OperationalError as exc:
+                if primary_code(exc) != BUSY:
+                    raise
+                # inline we wait 0 ms for another process's lock; wait on the thread instead
+        return await self.in_thread(self._call, db, fn, args)
+
+    async def in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        fut = self._last = self._pool.submit(fn, *args)
+        return await asyncio.wrap_future(fut)
+
+    def _call(self, db: sqlite3.Connection, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if not self.inline:
+            return fn(db, *args)
+        db.execute(f"PRAGMA busy_timeout = {self.busy_ms}")
+        try:
+            return fn(db, *args)
+        finally:
+            db.execute("PRAGMA busy_timeout = 0")
+
+    async def close(self) -> None:
+        db, self.db = self.db, None
+        try:
+            if db is not None:
+                await self.in_thread(db.close)  # after whatever is still queued
+        finally:
+            self._pool.shutdown(wait=False)

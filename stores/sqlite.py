@@ -26,14 +26,13 @@ never apply (a duplicate checkpoint, a malformed row) raises plain :class:`Store
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, Literal, TypeVar
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import aiosqlite
 import msgspec
@@ -56,54 +55,6 @@ from .records import CheckpointRow, Item, ThreadRow, WriteBatch
 __all__ = ["SqliteSaver", "SqliteStore"]
 
 log = logging.getLogger("stores.sqlite")
-T = TypeVar("T")
-
-
-class _Writer:
-    """The one writer connection and the thread it runs on (see ``writer=``)."""
-
-    def __init__(self, *, inline: bool, busy_ms: int) -> None:
-        self.inline = inline
-        self.busy_ms = busy_ms
-        self.db: sqlite3.Connection | None = None
-        self._pool = concurrent.futures.ThreadPoolExecutor(1, "stores.sqlite.writer")
-        self._last: concurrent.futures.Future[Any] | None = None
-
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(connection, *args)`` on the writer, in submission order."""
-        db = self.db
-        if db is None:
-            raise ValueError("closed")
-        # inline only when nothing is queued on the thread, or the order would change
-        if self.inline and (self._last is None or self._last.done()):
-            try:
-                return fn(db, *args)
-            except sqlite3.OperationalError as exc:
-                if sql.primary_code(exc) != sql.BUSY:
-                    raise
-                # inline we wait 0 ms for another process's lock; wait on the thread instead
-        return await self.in_thread(self._call, db, fn, args)
-
-    async def in_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        fut = self._last = self._pool.submit(fn, *args)
-        return await asyncio.wrap_future(fut)
-
-    def _call(self, db: sqlite3.Connection, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        if not self.inline:
-            return fn(db, *args)
-        db.execute(f"PRAGMA busy_timeout = {self.busy_ms}")
-        try:
-            return fn(db, *args)
-        finally:
-            db.execute("PRAGMA busy_timeout = 0")
-
-    async def close(self) -> None:
-        db, self.db = self.db, None
-        try:
-            if db is not None:
-                await self.in_thread(db.close)  # after whatever is still queued
-        finally:
-            self._pool.shutdown(wait=False)
 
 
 def _daemonize(conn: aiosqlite.Connection) -> None:
@@ -142,7 +93,7 @@ class SqliteStore:
         self.writer = writer
         self._shared = self.path in (":memory:", "")  # one private database per connection
         # nothing here touches an event loop: open() may run in another loop or thread
-        self._w: _Writer | None = None
+        self._w: sql.Writer | None = None
         self._reader: aiosqlite.Connection | None = None
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
@@ -168,7 +119,7 @@ class SqliteStore:
 
     async def _open(self) -> None:
         busy_ms = int(self.busy_timeout * 1000)
-        w = _Writer(inline=self.writer == "loop", busy_ms=busy_ms)
+        w = sql.Writer(inline=self.writer == "loop", busy_ms=busy_ms)
         reader = None
         try:
             w.db, found, self._version = await w.in_thread(self._open_writer, busy_ms)
@@ -201,7 +152,7 @@ class SqliteStore:
             db.execute("PRAGMA journal_size_limit = 67108864")  # shrink the WAL after bursts
             found, now = sql.migrate(db, self.path)
             if self.writer == "loop":
-                db.execute("PRAGMA busy_timeout = 0")  # see _Writer.run
+                db.execute("PRAGMA busy_timeout = 0")  # see sql.Writer.run
                 if not self._shared:
                     db.execute("PRAGMA wal_autocheckpoint = 0")  # no fsync on the loop
         except BaseException:
@@ -220,7 +171,7 @@ class SqliteStore:
             await w.close()
             log.debug("%s: closed", self.path)
 
-    def _writer(self) -> _Writer:
+    def _writer(self) -> sql.Writer:
         if self._w is None:
             raise StoreUnavailableError(f"{self.path} is closed: await store.open() first")
         return self._w
