@@ -30,7 +30,7 @@ from .snapshot import (
     snapshot,
 )
 
-STREAM_MODES = ("values", "updates", "custom")
+STREAM_MODES = ("values", "updates", "custom", "debug")
 _DONE: Any = object()
 
 
@@ -182,6 +182,8 @@ class CompiledGraph:
         def on_event(mode: str, payload: Any) -> None:
             if mode in wanted:
                 queue.put_nowait(payload if single else (mode, payload))
+
+        on_event.debug = "debug" in wanted  # type: ignore[attr-defined]
 
         task = asyncio.ensure_future(
             self.supervisor.turn(

@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from runtime.engine import RunConfig
+from runtime.engine.context import format_checkpoint_id
+
+__all__ = ["EXPECTED", "format_checkpoint_id", "parse_checkpoint_id", "parse_config"]
 from runtime.errors import InvalidConfigError
 
 EXPECTED = (
@@ -76,8 +79,3 @@ def parse_checkpoint_id(value: Any) -> int | None:
             "from get_state(...).config or get_state_history(...)"
         )
     return seq
-
-
-def format_checkpoint_id(seq: int) -> str:
-    """Checkpoint ids are opaque strings to users; zero-padded so that they sort."""
-    return f"{seq:012d}"

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from .config import format_checkpoint_id
+from runtime.engine.context import checkpoint_config
+
+__all__ = ["PregelTask", "StateSnapshot", "ThreadInfo", "checkpoint_config", "iso", "snapshot"]
 
 
 class PregelTask(NamedTuple):
@@ -47,16 +49,6 @@ class ThreadInfo(NamedTuple):
 
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat()
-
-
-def checkpoint_config(thread_id: str, seq: int) -> dict[str, Any]:
-    return {
-        "configurable": {
-            "thread_id": thread_id,
-            "checkpoint_ns": "",
-            "checkpoint_id": format_checkpoint_id(seq),
-        }
-    }
 
 
 def snapshot(

@@ -9,8 +9,25 @@ from stores.records import CheckpointRow
 
 #: Receives each checkpoint row as soon as its step commits in memory (the flusher's intake).
 RowSink = Callable[[CheckpointRow], None]
-#: Receives ``(mode, payload)`` stream events while the turn runs.
+#: Receives ``(mode, payload)`` stream events while the turn runs. A sink with a true
+#: ``debug`` attribute also gets ``"debug"`` events (they cost work, so only on request).
 EventSink = Callable[[str, Any], None]
+
+
+def format_checkpoint_id(seq: int) -> str:
+    """Checkpoint ids are opaque strings to users; zero-padded so that they sort."""
+    return f"{seq:012d}"
+
+
+def checkpoint_config(thread_id: str, seq: int) -> dict[str, Any]:
+    """The config that addresses checkpoint ``seq`` of a thread (LangGraph's shape)."""
+    return {
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": "",
+            "checkpoint_id": format_checkpoint_id(seq),
+        }
+    }
 
 
 class RunConfig:

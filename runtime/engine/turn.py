@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -25,7 +26,7 @@ from runtime.graph.types import Command, Interrupt, Send
 from stores import codec
 from stores.records import SET
 
-from .context import EventSink, RowSink, RunConfig, Runtime
+from .context import EventSink, RowSink, RunConfig, Runtime, checkpoint_config
 from .interrupts import NodeInterrupt, PendingStep, TaskContext, current_task
 from .plan import Planner, Task, TaskResult
 from .state import ThreadState
@@ -126,6 +127,8 @@ class Engine:
                         extra=head.extra,
                     )
                 )
+                if on_event is not None and getattr(on_event, "debug", False):
+                    self._debug_checkpoint(head, on_event)
             elif not head.next:
                 return self.output(head)
         else:
@@ -160,6 +163,37 @@ class Engine:
         if self._all_output:
             return values
         return {k: values[k] for k in self.spec.output_keys if k in values}
+
+    def _debug_checkpoint(self, head: ThreadState, on_event: EventSink) -> None:
+        tid = head.thread_id
+        on_event(
+            "debug",
+            _debug(
+                "checkpoint",
+                head.step,
+                {
+                    "config": checkpoint_config(tid, head.seq),
+                    "parent_config": checkpoint_config(tid, head.parent) if head.parent else None,
+                    "values": head.copy_values(),
+                    "metadata": {
+                        "source": head.source,
+                        "step": head.step,
+                        "parents": {},
+                        **head.checkpoint_meta,
+                    },
+                    "next": list(head.next),
+                    "tasks": [
+                        {
+                            "id": f"{tid}:{head.step + 1}:{n}",
+                            "name": n,
+                            "interrupts": (),
+                            "state": None,
+                        }
+                        for n in head.next
+                    ],
+                },
+            ),
+        )
 
     def _paused_output(self, head: ThreadState, on_event: EventSink | None) -> dict[str, Any]:
         assert head.pending is not None
@@ -215,6 +249,8 @@ class Engine:
                 extra=_NO_EXTRA,
             )
         )
+        if on_event is not None and getattr(on_event, "debug", False):
+            self._debug_checkpoint(head, on_event)
         result = TaskResult(Task(START), writes)
         tasks = [(START, 0.0, [ch for ch, _ in writes])]
         await self._finish_step(head, step + 1, [result], meta, on_row, on_event, tasks)
@@ -234,10 +270,42 @@ class Engine:
         done: dict[str, list[tuple[str, Any]]] = pending.done if pending is not None else {}
         todo = [t for t in tasks if t.key not in done]
         writer = _custom_writer(on_event)
+        debug = on_event is not None and getattr(on_event, "debug", False)
+        if debug:
+            for t in todo:
+                on_event(
+                    "debug",
+                    _debug(
+                        "task",
+                        step,
+                        {  # type: ignore[misc]
+                            "id": f"{head.thread_id}:{step}:{t.key}",
+                            "name": t.name,
+                            "input": _copy(t.arg) if t.push else head.copy_values(),
+                            "triggers": (f"branch:to:{t.name}",),
+                        },
+                    ),
+                )
         if len(todo) == 1:
             results = [await self._run_task(todo[0], head, cfg, step, writer)]
         else:
             results = await self._run_many(todo, head, cfg, step, writer)
+        if debug:
+            for r in results:
+                on_event(
+                    "debug",
+                    _debug(
+                        "task_result",
+                        step,
+                        {  # type: ignore[misc]
+                            "id": f"{head.thread_id}:{step}:{r.task.key}",
+                            "name": r.task.name,
+                            "error": None,
+                            "result": _copy(dict(r.writes)),
+                            "interrupts": [r.interrupt] if r.interrupt is not None else [],
+                        },
+                    ),
+                )
         paused = [r for r in results if r.interrupt is not None]
         if paused:
             new_pending = PendingStep(
@@ -343,6 +411,8 @@ class Engine:
         )
         head.pending = None
         if on_event is not None:
+            if getattr(on_event, "debug", False):
+                self._debug_checkpoint(head, on_event)
             if results[0].task.name != START and source == "loop":
                 for r in results:
                     on_event("updates", {r.task.name: _copy(dict(r.writes)) if r.writes else None})
@@ -501,6 +571,11 @@ class Engine:
                 thread_id=head.thread_id,
             )
         return cmd.update if cmd.update is not None else {}
+
+
+def _debug(kind: str, step: int, payload: dict[str, Any]) -> dict[str, Any]:
+    now = datetime.now(UTC).isoformat()
+    return {"step": step, "timestamp": now, "type": kind, "payload": payload}
 
 
 def _no_writer(_: Any) -> None:

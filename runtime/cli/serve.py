@@ -1,0 +1,50 @@
+"""``serve APP``: run an ASGI app (``module:attr``) with uvicorn.
+
+``APP`` is what uvicorn takes: ``examples.server:app`` serves the session tutorial over
+``--db`` (or ``$SESSION_ACTORS_DB``). The app's lifespan closes its graphs on SIGINT or
+SIGTERM, so queued turns finish and every checkpoint is flushed before the process exits.
+Needs the ``server`` extra: ``pip install 'session-actors[server]'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .common import CliError, Subparsers
+
+DB_ENV = "SESSION_ACTORS_DB"
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser("serve", help="serve an ASGI app (module:attr) with uvicorn")
+    p.add_argument("app", metavar="APP", help="module:attr, e.g. examples.server:app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8123)
+    p.add_argument("--db", help=f"database path for the example app (sets ${DB_ENV})")
+    p.add_argument("--factory", action="store_true", help="APP is a function returning the app")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info"])
+    p.add_argument("--access-log", action="store_true", help="log every request")
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+    except ImportError:
+        raise CliError("serve needs uvicorn: pip install 'session-actors[server]'") from None
+    if args.db:
+        os.environ[DB_ENV] = args.db
+    if os.getcwd() not in sys.path:  # like uvicorn's --app-dir .
+        sys.path.insert(0, os.getcwd())
+    uvicorn.run(
+        args.app,
+        host=args.host,
+        port=args.port,
+        factory=args.factory,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        lifespan="on",
+    )
+    return 0
