@@ -74,6 +74,11 @@ def _at_exit() -> None:
             obj.close_at_exit()
 
 
+# Exit hooks run last-registered first. concurrent.futures registers one that refuses new
+# work (stores may write through an executor), and it imports lazily: import it now so that
+# ours is registered after it and the flush runs while executors still take work.
+import concurrent.futures.thread  # noqa: E402, F401
+
 _register = getattr(threading, "_register_atexit", None)
 if _register is not None:
     _register(_at_exit)
