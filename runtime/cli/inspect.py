@@ -13,7 +13,7 @@ import asyncio
 import shutil
 from typing import Any
 
-from runtime.api.config import format_checkpoint_id
+from runtime.engine.context import format_checkpoint_id
 from runtime.engine.interrupts import PENDING, PendingStep
 from runtime.engine.replay import chain, decode_row, rebuild, states_forward
 from stores import SqliteStore
