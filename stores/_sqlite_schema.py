@@ -24,8 +24,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import queue
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -226,6 +228,7 @@ _REASONS = {
 
 #: (sql, parameters, executemany?)
 Step = tuple[str, Any, bool]
+_Job = tuple["concurrent.futures.Future[Any]", Callable[..., Any], tuple[Any, ...]]
 
 
 def transaction(db: sqlite3.Connection, steps: Sequence[Step]) -> list[int]:
@@ -281,7 +284,13 @@ class Writer:
         self.inline = inline
         self.busy_ms = busy_ms
         self.db: sqlite3.Connection | None = None
-        self._pool = concurrent.futures.ThreadPoolExecutor(1, "stores.sqlite.writer")
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        # A daemon thread of our own, not a ThreadPoolExecutor: concurrent.futures stops its
+        # pools at interpreter exit *before* exit hooks that may still need to flush (the
+        # runtime's), and a non-daemon thread would keep a never-closed store's process alive.
+        self._thread = threading.Thread(target=self._work, name="stores.sqlite.writer")
+        self._thread.daemon = True
+        self._thread.start()
         self._last: concurrent.futures.Future[Any] | None = None
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -300,8 +309,20 @@ class Writer:
         return await self.in_thread(self._call, db, fn, args)
 
     async def in_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        fut = self._last = self._pool.submit(fn, *args)
+        """``fn(*args)`` on the writer's thread, after everything queued before it."""
+        fut: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._last = fut
+        self._jobs.put((fut, fn, args))
         return await asyncio.wrap_future(fut)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            fut, fn, args = job
+            if fut.set_running_or_notify_cancel():  # False: the caller gave up before we began
+                try:
+                    fut.set_result(fn(*args))
+                except BaseException as exc:
+                    fut.set_exception(exc)
 
     def _call(self, db: sqlite3.Connection, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         if not self.inline:
@@ -318,4 +339,4 @@ class Writer:
             if db is not None:
                 await self.in_thread(db.close)  # after whatever is still queued
         finally:
-            self._pool.shutdown(wait=False)
+            self._jobs.put(None)  # the thread ends after the jobs queued before this
