@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import operator
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -80,6 +81,7 @@ def serve_in_subprocess(db: Path, app: str = "examples.server:app") -> Iterator[
         cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True, stdout=subprocess.DEVNULL
     )
     seen: list[str] = []
+    drain: threading.Thread | None = None
     try:
         assert proc.stderr is not None
         for line in proc.stderr:  # uvicorn logs to stderr; readiness is its "running" line
@@ -88,7 +90,8 @@ def serve_in_subprocess(db: Path, app: str = "examples.server:app") -> Iterator[
                 break
         else:
             raise RuntimeError(f"the server exited: {''.join(seen)}")
-        threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep the pipe drained
+        drain = threading.Thread(target=seen.extend, args=(proc.stderr,), daemon=True)
+        drain.start()  # keep the pipe drained, keep the lines
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()  # SIGTERM: uvicorn runs the lifespan shutdown (flush)
@@ -97,7 +100,12 @@ def serve_in_subprocess(db: Path, app: str = "examples.server:app") -> Iterator[
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
-        assert code == 0, f"server exit code {code}: {''.join(seen)}"
+        if drain is not None:
+            drain.join(5)
+        log = "".join(seen)
+        # uvicorn re-raises the signal once it has shut down: -SIGTERM is a clean exit
+        assert code in (0, -signal.SIGTERM), f"server exit code {code}: {log}"
+        assert "Application shutdown complete" in log, log
 
 
 # -- the lab graph ---------------------------------------------------------------------
