@@ -108,3 +108,18 @@ def test_sync_api_and_its_guard_inside_a_running_loop() -> None:
             graph2.invoke({}, cfg("m"))
 
     asyncio.run(misuse())
+
+
+def test_sync_api_inside_a_running_loop_like_a_notebook() -> None:
+    """A notebook cell is sync code run while the kernel's loop is running in this thread."""
+    from stores import MemoryStore
+
+    graph = tutorial_builder().compile(checkpointer=MemoryStore())
+
+    async def cell() -> list[int]:
+        # sync calls, made from inside a running loop: the graph lives on the portal loop
+        return [len(graph.invoke({}, cfg("nb"))["messages"]) for _ in range(3)]
+
+    assert asyncio.run(cell()) == [1, 2, 3]
+    assert len(graph.get_state(cfg("nb")).values["messages"]) == 3
+    graph.close()
