@@ -27,6 +27,7 @@ import msgspec
 from runtime.api import CompiledGraph
 
 from .common import CliError, Subparsers, print_json
+from .httpclient import RawClient
 from .jsonio import dumps, loads
 from .report import Bar, Recorder, peak_rss_mb, plot, print_report, runtime_delta
 
@@ -38,13 +39,29 @@ def register(sub: Subparsers) -> None:
     p.add_argument("-T", "--turns", type=int, default=5, help="turns per session")
     p.add_argument("-C", "--concurrency", type=int, default=10, help="sessions in flight")
     p.add_argument("--rate", type=float, default=None, help="at most R turn starts per second")
+    p.add_argument(
+        "--rounds",
+        action="store_true",
+        help="every session has turn t before any has t+1 (sessions come back: rehydration)",
+    )
     p.add_argument("--db", help="call the target function with this database path")
+    p.add_argument(
+        "-o",
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="keyword for the target function, e.g. -o max_active=100 (repeatable)",
+    )
     p.add_argument("--first-input", default='{"messages": []}', help="JSON, a session's 1st turn")
     p.add_argument("--input", default="{}", help="JSON input of the later turns")
     p.add_argument("--durability", choices=["async", "sync"], default=None)
     p.add_argument("--assistant-id", help="HTTP: which hosted graph")
     p.add_argument("--prefix", help="thread id prefix (default: lt-<random>-)")
     p.add_argument("--timeout", type=float, default=60.0, help="HTTP: seconds per request")
+    p.add_argument(
+        "--client", choices=["raw", "httpx"], default="raw", help="HTTP client (raw: cheapest)"
+    )
     p.add_argument("--plot", metavar="PNG", help="save latency over time (needs matplotlib)")
     p.add_argument("--json", action="store_true", help="print the report as JSON only")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -60,7 +77,20 @@ class Target(Protocol):
     async def close(self) -> None: ...
 
 
-def load_graph(spec: str, db: str | None) -> CompiledGraph:
+def parse_options(items: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise CliError(f"--option takes KEY=JSON, got {item!r}", 2)
+        try:
+            options[key] = loads(raw)
+        except msgspec.DecodeError:
+            options[key] = raw  # a bare word: take it as a string
+    return options
+
+
+def load_graph(spec: str, db: str | None, options: dict[str, Any] | None = None) -> CompiledGraph:
     """``module:attr`` as a graph: the attribute itself, or what calling it returns."""
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
@@ -76,9 +106,13 @@ def load_graph(spec: str, db: str | None) -> CompiledGraph:
     if not isinstance(obj, CompiledGraph):
         if not callable(obj):
             raise CliError(f"{spec} is neither a CompiledGraph nor a function returning one")
-        obj = obj(db) if db else obj()
-    elif db:
-        raise CliError(f"--db needs a function; {spec} is a graph already", 2)
+        args = (db,) if db else ()
+        try:
+            obj = obj(*args, **(options or {}))
+        except TypeError as exc:
+            raise CliError(f"cannot call {spec}: {exc}") from exc
+    elif db or options:
+        raise CliError(f"--db and --option need a function; {spec} is a graph already", 2)
     if not isinstance(obj, CompiledGraph):
         raise CliError(f"{spec} returned {type(obj).__name__}, not a CompiledGraph")
     return obj
@@ -128,12 +162,17 @@ class Http:
         self.server_rss: float | None = None
 
     async def start(self) -> None:
+        if self.args.client == "raw":
+            try:
+                self.client = RawClient(self.url, timeout=self.args.timeout)
+            except ValueError as exc:
+                raise CliError(f"{exc}; use --client httpx", 2) from None
+            return
         try:
             import httpx
         except ImportError:
-            raise CliError(
-                "HTTP targets need httpx: pip install 'session-actors[loadtest]'"
-            ) from None
+            need = "--client httpx needs httpx: pip install 'session-actors[loadtest]'"
+            raise CliError(need) from None
         c = self.args.concurrency
         self.client = httpx.AsyncClient(
             base_url=self.url,
@@ -141,24 +180,27 @@ class Http:
             timeout=self.args.timeout,
         )
 
+    async def _call(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        if isinstance(self.client, RawClient):
+            return await self.client.request(method, path, body)
+        headers = {"content-type": "application/json"}
+        r = await self.client.request(method, path, content=body, headers=headers)
+        return r.status_code, r.content
+
     async def turn(self, thread_id: str, input: Any) -> None:
         body = dumps({"input": input, **self.extra})
-        r = await self.client.post(
-            f"/threads/{thread_id}/runs/wait",
-            content=body,
-            headers={"content-type": "application/json"},
-        )
-        if r.status_code != 200:
+        status, content = await self._call("POST", f"/threads/{thread_id}/runs/wait", body)
+        if status != 200:
             try:
-                kind = str(loads(r.content)["error"])
+                kind = str(loads(content)["error"])
             except Exception:
-                kind = f"HTTP {r.status_code}"
+                kind = f"HTTP {status}"
             raise HttpError(kind)
 
     async def statistics(self) -> dict[str, Any]:
         try:
-            r = await self.client.get("/stats")
-            data = loads(r.content)
+            _, content = await self._call("GET", "/stats")
+            data = loads(content)
             graphs = data["graphs"]
             name = self.args.assistant_id or next(iter(graphs))
             self.server_rss = data.get("peak_rss_mb")
@@ -181,13 +223,20 @@ async def drive(
     input: Any,
     prefix: str,
     rate: float | None = None,
+    rounds: bool = False,
     rec: Recorder | None = None,
     bar: Bar | None = None,
 ) -> tuple[Recorder, float]:
-    """Run the workload; returns the recorder and the wall time it took."""
+    """Run the workload; returns the recorder and the wall time it took.
+
+    By default each worker takes a session and runs its turns back to back. With
+    ``rounds`` every session has its turn ``t`` before any has turn ``t + 1`` (sessions
+    come back after the others: with fewer resident actors than sessions, that is the
+    eviction and rehydration workload).
+    """
     rec = rec or Recorder()
-    next_session = 0
     next_start = time.perf_counter()
+    queue: list[tuple[str, int]] = []
 
     async def pace() -> None:
         nonlocal next_start
@@ -199,22 +248,23 @@ async def drive(
         if slot > now:
             await asyncio.sleep(slot - now)
 
+    async def one(tid: str, t: int) -> None:
+        await pace()
+        started = time.perf_counter()
+        try:
+            await target.turn(tid, first_input if t == 0 else input)
+        except HttpError as exc:
+            rec.failed(exc.kind)
+        except Exception as exc:
+            rec.failed(type(exc).__name__)
+        else:
+            rec.ok(started)
+
     async def worker() -> None:
-        nonlocal next_session
-        while next_session < sessions:
-            tid = f"{prefix}{next_session}"
-            next_session += 1
-            for t in range(turns):
-                await pace()
-                started = time.perf_counter()
-                try:
-                    await target.turn(tid, first_input if t == 0 else input)
-                except HttpError as exc:
-                    rec.failed(exc.kind)
-                except Exception as exc:
-                    rec.failed(type(exc).__name__)
-                else:
-                    rec.ok(started)
+        while queue:
+            tid, t = queue.pop()
+            for turn in range(t, t + 1) if rounds else range(turns):
+                await one(tid, turn)
 
     async def ticker(bar: Bar) -> None:
         while True:
@@ -223,8 +273,11 @@ async def drive(
 
     tick = asyncio.ensure_future(ticker(bar)) if bar is not None and bar.progress else None
     rec.t0 = t0 = time.perf_counter()
+    workers = max(1, min(concurrency, sessions))
     try:
-        await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, sessions)))))
+        for t in range(turns if rounds else 1):
+            queue[:] = [(f"{prefix}{i}", t) for i in reversed(range(sessions))]
+            await asyncio.gather(*(worker() for _ in range(workers)))
     finally:
         if tick is not None:
             tick.cancel()
@@ -243,7 +296,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if "://" in args.target:
         target = Http(args.target, args)
     else:
-        target = InProcess(load_graph(args.target, args.db), args.durability)
+        graph = load_graph(args.target, args.db, parse_options(args.option))
+        target = InProcess(graph, args.durability)
     prefix = args.prefix or f"lt-{uuid.uuid4().hex[:8]}-"
     await target.start()
     bar = Bar(args.sessions * args.turns, not (args.quiet or args.json) and sys.stderr.isatty())
@@ -259,6 +313,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             input=input,
             prefix=prefix,
             rate=args.rate,
+            rounds=args.rounds,
             rec=rec,
             bar=bar,
         )
@@ -273,6 +328,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "turns_per_session": args.turns,
         "concurrency": args.concurrency,
         "rate": args.rate,
+        "order": "rounds" if args.rounds else "sessions",
         "thread_prefix": prefix,
         "turns": rec.done,
         **rec.summary(elapsed),

@@ -130,7 +130,9 @@ def print_report(report: dict[str, Any], out: TextIO | None = None) -> None:
         (
             "workload",
             f"S={report['sessions']} x T={report['turns_per_session']} at C="
-            f"{report['concurrency']}" + (f", rate {report['rate']}/s" if report["rate"] else ""),
+            f"{report['concurrency']}"
+            + (f", rate {report['rate']}/s" if report["rate"] else "")
+            + (", in rounds" if report.get("order") == "rounds" else ""),
         ),
         ("turns", f"{report['ok']} ok, {report['failed']} failed in {report['elapsed_s']} s"),
         ("throughput", f"{report['turns_per_s']} turns/s"),

@@ -47,6 +47,18 @@ def test_in_process(tmp_path: Path) -> None:
     check_against_db(report, db)
 
 
+def test_rounds_with_few_resident_sessions_rehydrate(tmp_path: Path) -> None:
+    db = tmp_path / "lt.db"
+    report = loadtest(
+        "examples.server:tutorial_graph", "--db", db, *SMALL, "--rounds",
+        "--durability", "sync", "-o", "max_active=2",
+    )  # fmt: skip
+    assert report["order"] == "rounds" and (report["ok"], report["failed"]) == (60, 0)
+    rt = report["runtime"]
+    assert rt["evictions"] > 0 and rt["rehydrations"] > 0 and rt["active"] <= 5
+    check_against_db(report, db)
+
+
 def test_errors_are_counted_by_type(tmp_path: Path) -> None:
     db = tmp_path / "lt.db"
     # the tutorial's node needs "messages": a session started with {} fails every turn
@@ -64,6 +76,8 @@ def test_against_the_server_and_serve_across_a_restart(tmp_path: Path) -> None:
     with serve_in_subprocess(db) as url:
         report = loadtest(url, *SMALL)
         stats = httpx.get(f"{url}/stats").json()["graphs"]["agent"]
+        other = loadtest(url, "-S", "4", "-T", "2", "-C", "2", "--json", "--client", "httpx")
+        assert (other["ok"], other["failed"]) == (8, 0)
     assert report["mode"] == "http" and report["server_peak_rss_mb"] > 0
     assert (report["ok"], report["failed"]) == (60, 0)
     assert report["runtime"]["turns"] == 60 == stats["turns"]
