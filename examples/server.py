@@ -1,51 +1,35 @@
-"""An ASGI server (Starlette) hosting compiled graphs, in the shape of LangGraph's server.
+"""An ASGI server hosting the session tutorial's graph, in the shape of LangGraph's server.
 
     pip install -e '.[server]'
-    SESSION_ACTORS_DB=chat.db python -m runtime serve examples.server:app --port 8123
-    curl -s localhost:8123/threads -d '{"thread_id": "t1"}'
+    python -m runtime serve examples.server:app --db chat.db --port 8123
+    curl -s localhost:8123/threads -d '{"thread_id": "t1", "metadata": {"user": "ann"}}'
     curl -s localhost:8123/threads/t1/runs/wait -d '{"input": {"messages": []}}'
+    curl -s localhost:8123/threads/t1/runs/wait -d '{"input": {}}'
+    curl -sN localhost:8123/threads/t1/runs/stream -d '{"input": {}, "stream_mode": ["updates"]}'
+    curl -s localhost:8123/threads/t1/state
 
-``create_app(graphs)`` hosts one graph or a ``{name: graph}`` mapping (runs and thread
-calls pick one with ``assistant_id``; the first is the default). ``app`` (built on first
-access) hosts the session tutorial's graph over ``SqliteStore($SESSION_ACTORS_DB)``.
-Each graph starts with the app and is closed on shutdown: queued turns finish and every
-checkpoint is flushed. Errors are ``{"error": <type>, "message": ...}`` with 404 (unknown
-thread), 409 (busy under ``reject``), 422 (bad input), 503 (overloaded, store down,
-shutting down) or 500 (a node failed).
+``app`` (built on first access, so importing this module opens nothing) serves the
+tutorial graph over ``SqliteStore($SESSION_ACTORS_DB or sessions.db)``. To host your own
+graphs, pass them to ``create_app``: one, or several by name (requests choose one with
+``"assistant_id"``)::
+
+    app = create_app({"chat": chat_graph, "review": review_graph})
+
+The app starts each graph's runtime on startup and, on shutdown (SIGINT/SIGTERM), lets
+queued turns finish and flushes every checkpoint (``await graph.aclose()``). Endpoints
+and error codes: ``runtime/cli/asgi.py`` and the README.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import resource
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, Literal, TypedDict
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
-import msgspec
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
-from runtime import END, START, Command, CompiledGraph, StateGraph
-from runtime.api import ThreadInfo
-from runtime.api.compiled import STREAM_MODES
-from runtime.cli.jsonio import dumps, error_json, output_json, snapshot_json, thread_json
-from runtime.errors import (
-    EmptyInputError,
-    InvalidConfigError,
-    InvalidUpdateError,
-    MailboxFullError,
-    SerializationError,
-    SessionBusyError,
-    ShuttingDownError,
-    StaleOwnerError,
-    StoreUnavailableError,
-)
-from runtime.supervisor import DURABILITIES, STRATEGIES
+from runtime import END, START, CompiledGraph, StateGraph
+from runtime.cli import asgi
 from stores import SqliteStore
 
 DB_ENV = "SESSION_ACTORS_DB"
@@ -62,7 +46,10 @@ def agent(state: State) -> dict[str, Any]:
 
 
 def tutorial_graph(path: str | None = None, **options: Any) -> CompiledGraph:
-    """The tutorial graph over ``SqliteStore(path or $SESSION_ACTORS_DB or sessions.db)``."""
+    """The tutorial graph over ``SqliteStore(path or $SESSION_ACTORS_DB or sessions.db)``.
+
+    ``options`` go to ``compile()`` (``max_active``, ``mailbox_size``, ``durability``...).
+    """
     builder = StateGraph(State)
     builder.add_node("agent", agent)
     builder.add_edge(START, "agent")
@@ -71,420 +58,19 @@ def tutorial_graph(path: str | None = None, **options: Any) -> CompiledGraph:
     return builder.compile(checkpointer=store, **options)
 
 
-# -- request bodies ----------------------------------------------------------------------
-class Body(msgspec.Struct, kw_only=True):
-    assistant_id: str | None = None
-
-
-class ThreadCreate(Body):
-    thread_id: str | None = None
-    metadata: dict[str, Any] | None = None
-    values: dict[str, Any] | None = None
-    if_exists: Literal["raise", "do_nothing"] = "raise"
-
-
-class ThreadSearch(Body):
-    status: str | None = None
-    metadata: dict[str, Any] | None = None
-    limit: int = 10
-    offset: int = 0
-
-
-class CommandBody(msgspec.Struct, kw_only=True):
-    resume: Any = None
-    update: Any = None
-    goto: str | list[str] = msgspec.field(default_factory=list)
-
-
-class RunCreate(Body):
-    input: Any = None
-    command: CommandBody | None = None
-    config: dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
-    checkpoint_id: str | None = None
-    multitask_strategy: str | None = None
-    durability: str | None = None
-    stream_mode: str | list[str] = "values"
-    interrupt_before: str | list[str] | None = None
-    interrupt_after: str | list[str] | None = None
-    if_not_exists: Literal["create", "reject"] = "reject"
-
-
-class StateUpdate(Body):
-    values: Any = None
-    as_node: str | None = None
-    checkpoint_id: str | None = None
-
-
-class HistoryQuery(Body):
-    limit: int = 10
-    before: str | None = None
-    metadata: dict[str, Any] | None = None
-    checkpoint_id: str | None = None
-
-
-class NotFoundError(LookupError):
-    """An unknown thread or assistant."""
-
-
-class ThreadExistsError(Exception):
-    """``POST /threads`` with an existing id and ``if_exists="raise"``."""
-
-
-class ValidationError(ValueError):
-    """A request body or query that does not have the documented shape."""
-
-
-STATUS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int], ...] = (
-    (NotFoundError, 404),
-    ((SessionBusyError, StaleOwnerError, ThreadExistsError), 409),
-    (
-        (
-            ValidationError,
-            InvalidUpdateError,
-            EmptyInputError,
-            InvalidConfigError,
-            SerializationError,
-        ),
-        422,
-    ),
-    ((MailboxFullError, StoreUnavailableError, ShuttingDownError), 503),
-)
-
-
-class JSON(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return dumps(content)
-
-
-def error_response(exc: BaseException) -> JSON:
-    status = next((code for kinds, code in STATUS if isinstance(exc, kinds)), 500)
-    headers = {"Retry-After": "1"} if status == 503 else None
-    return JSON(error_json(exc), status_code=status, headers=headers)
-
-
-def sse(event: str, data: Any) -> bytes:
-    return b"event: " + event.encode() + b"\ndata: " + dumps(data) + b"\n\n"
-
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def endpoint(fn: Handler) -> Handler:
-    """Map exceptions to status codes with a JSON body."""
-
-    async def run(request: Request) -> Response:
-        try:
-            return await fn(request)
-        except Exception as exc:
-            return error_response(exc)
-
-    return run
-
-
-async def parse(request: Request, kind: type[Any]) -> Any:
-    raw = await request.body()
-    try:
-        return msgspec.json.decode(raw or b"{}", type=kind)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise ValidationError(f"bad request body: {exc}") from exc
-
-
-def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
-    if value is not None and value not in allowed:
-        raise ValidationError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
-
-
-class Host:
-    """The graphs an app serves, by name, and the endpoints over them."""
-
-    def __init__(self, graphs: Mapping[str, CompiledGraph]) -> None:
-        if not graphs:
-            raise ValueError("create_app() needs at least one graph")
-        self.graphs = dict(graphs)
-        self.default = next(iter(self.graphs))
-
-    # -- lookup --------------------------------------------------------------------------
-    def graph(self, assistant_id: str | None) -> tuple[str, CompiledGraph]:
-        name = assistant_id or self.default
-        graph = self.graphs.get(name)
-        if graph is None:
-            raise NotFoundError(f"no assistant {name!r}; this server hosts {sorted(self.graphs)}")
-        return name, graph
-
-    async def locate(
-        self, tid: str, assistant_id: str | None = None
-    ) -> tuple[str, CompiledGraph, ThreadInfo | None]:
-        """The graph holding thread ``tid``; ``NotFoundError`` if none does."""
-        names = [assistant_id] if assistant_id else list(self.graphs)
-        for name in names:
-            _, graph = self.graph(name)
-            if graph.supervisor.actor(tid) is not None:  # resident: it exists, no store read
-                return name, graph, None
-            info = await graph.aget_thread(tid)
-            if info is not None:
-                return name, graph, info
-        raise NotFoundError(f"thread {tid!r} not found")
-
-    # -- threads -------------------------------------------------------------------------
-    async def create_thread(self, request: Request) -> Response:
-        body: ThreadCreate = await parse(request, ThreadCreate)
-        name, graph = self.graph(body.assistant_id)
-        tid = body.thread_id or str(uuid.uuid4())
-        with contextlib.suppress(NotFoundError):
-            _, _, found = await self.locate(tid)
-            if body.if_exists == "raise":
-                raise ThreadExistsError(f"thread {tid!r} already exists")
-            return JSON(thread_json(found or await self._info(graph, tid), graph_id=name))
-        try:
-            info = await graph.acreate_thread(tid, metadata=body.metadata, values=body.values)
-        except AssertionError:
-            # acreate_thread without values reads the thread back before its row is
-            # flushed and finds nothing; list_threads flushes, then it reads fine.
-            await graph.alist_threads(limit=1)
-            info = await self._info(graph, tid)
-        return JSON(thread_json(info, graph_id=name))
-
-    async def _info(self, graph: CompiledGraph, tid: str) -> ThreadInfo:
-        info = await graph.aget_thread(tid)
-        if info is None:
-            raise NotFoundError(f"thread {tid!r} not found")
-        return info
-
-    async def get_thread(self, request: Request) -> Response:
-        tid = request.path_params["thread_id"]
-        name, graph, info = await self.locate(tid, request.query_params.get("assistant_id"))
-        return JSON(thread_json(info or await self._info(graph, tid), graph_id=name))
-
-    async def delete_thread(self, request: Request) -> Response:
-        tid = request.path_params["thread_id"]
-        _, graph, _ = await self.locate(tid, request.query_params.get("assistant_id"))
-        await graph.adelete_thread(tid)
-        return Response(status_code=204)
-
-    async def search_threads(self, request: Request) -> Response:
-        body: ThreadSearch = await parse(request, ThreadSearch)
-        if body.limit < 0 or body.offset < 0:
-            raise ValidationError("limit and offset must be >= 0")
-        names = [body.assistant_id] if body.assistant_id else list(self.graphs)
-        wanted = body.metadata or {}
-        found: list[dict[str, Any]] = []
-        for name in names:
-            _, graph = self.graph(name)
-            # list_threads cannot filter by metadata: without a filter, one page suffices
-            window = None if wanted else body.limit + body.offset
-            for info in await graph.alist_threads(status=body.status, limit=window):
-                if all(info.metadata.get(k) == v for k, v in wanted.items()):
-                    found.append(thread_json(info, graph_id=name))
-        found.sort(key=lambda t: (t["updated_at"], t["thread_id"]), reverse=True)
-        return JSON(found[body.offset : body.offset + body.limit])
-
-    # -- runs ----------------------------------------------------------------------------
-    async def _run_args(
-        self, request: Request
-    ) -> tuple[CompiledGraph, RunCreate, Any, dict[str, Any], dict[str, Any]]:
-        tid = request.path_params["thread_id"]
-        body: RunCreate = await parse(request, RunCreate)
-        _choice("multitask_strategy", body.multitask_strategy, STRATEGIES)
-        _choice("durability", body.durability, DURABILITIES)
-        try:
-            _, graph, _ = await self.locate(tid, body.assistant_id)
-        except NotFoundError:
-            if body.if_not_exists != "create":
-                raise NotFoundError(
-                    f"thread {tid!r} not found; create it with POST /threads or pass "
-                    '"if_not_exists": "create"'
-                ) from None
-            _, graph = self.graph(body.assistant_id)
-        config: dict[str, Any] = dict(body.config or {})
-        configurable = dict(config.get("configurable") or {})
-        configurable["thread_id"] = tid
-        if body.checkpoint_id is not None:
-            configurable["checkpoint_id"] = body.checkpoint_id
-        config["configurable"] = configurable
-        if body.metadata:
-            config["metadata"] = {**(config.get("metadata") or {}), **body.metadata}
-        input = body.input
-        if body.command is not None:
-            c = body.command
-            input = Command(resume=c.resume, update=c.update, goto=c.goto or ())
-        options: dict[str, Any] = {
-            "durability": body.durability,
-            "multitask_strategy": body.multitask_strategy,
-        }
-        for key in ("interrupt_before", "interrupt_after"):
-            value = getattr(body, key)
-            if value is not None:
-                unknown = {value} if isinstance(value, str) else set(value)
-                unknown -= {"*", *graph.spec.nodes}
-                if unknown:
-                    raise ValidationError(f"{key} names unknown nodes {sorted(unknown)}")
-                options[key] = value
-        return graph, body, input, config, options
-
-    async def run_wait(self, request: Request) -> Response:
-        graph, _, input, config, options = await self._run_args(request)
-        out = await graph.ainvoke(input, config, **options)
-        return JSON(output_json(out))
-
-    async def run_stream(self, request: Request) -> Response:
-        graph, body, input, config, options = await self._run_args(request)
-        modes = [body.stream_mode] if isinstance(body.stream_mode, str) else body.stream_mode
-        for mode in modes:
-            _choice("stream_mode", mode, STREAM_MODES)
-        agen = graph.astream(input, config, stream_mode=modes, **options)
-        # Wait for the first event before answering, so that a turn refused at once (busy,
-        # mailbox full, shutting down, bad input) gets its status code, not an SSE error.
-        try:
-            first: Any = await agen.__anext__()
-        except StopAsyncIteration:
-            first = None
-        except BaseException:
-            await agen.aclose()
-            raise
-        run_id = str(uuid.uuid4())
-        return StreamingResponse(
-            self._events(agen, first, run_id),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-        )
-
-    async def _events(
-        self, agen: AsyncIterator[Any], first: Any, run_id: str
-    ) -> AsyncIterator[bytes]:
-        failure: Exception | None = None
-        try:
-            yield sse("metadata", {"run_id": run_id})
-            if first is not None:
-                yield sse(first[0], output_json(first[1]))
-            async for mode, payload in agen:
-                yield sse(mode, output_json(payload))
-        except Exception as exc:  # a node failed: the client hears it as an event
-            failure = exc
-        finally:
-            # On a client disconnect Starlette cancels us here; closing the stream lets a
-            # turn that has started finish and commit (one still queued is dropped).
-            await agen.aclose()  # type: ignore[attr-defined]
-        if failure is not None:
-            yield sse("error", error_json(failure))
-        yield sse("end", None)
-
-    # -- state ---------------------------------------------------------------------------
-    def _config(self, tid: str, checkpoint_id: str | None = None) -> dict[str, Any]:
-        configurable = {"thread_id": tid}
-        if checkpoint_id:
-            configurable["checkpoint_id"] = checkpoint_id
-        return {"configurable": configurable}
-
-    async def get_state(self, request: Request) -> Response:
-        tid = request.path_params["thread_id"]
-        q = request.query_params
-        _, graph, _ = await self.locate(tid, q.get("assistant_id"))
-        cid = request.path_params.get("checkpoint_id") or q.get("checkpoint_id")
-        snap = await graph.aget_state(self._config(tid, cid))
-        return JSON(snapshot_json(snap))
-
-    async def update_state(self, request: Request) -> Response:
-        tid = request.path_params["thread_id"]
-        body: StateUpdate = await parse(request, StateUpdate)
-        _, graph, _ = await self.locate(tid, body.assistant_id)
-        cfg = self._config(tid, body.checkpoint_id)
-        new = await graph.aupdate_state(cfg, body.values, as_node=body.as_node)
-        return JSON({"checkpoint": new["configurable"]})
-
-    async def history(self, request: Request) -> Response:
-        tid = request.path_params["thread_id"]
-        if request.method == "POST":
-            body: HistoryQuery = await parse(request, HistoryQuery)
-        else:
-            q = request.query_params
-            try:
-                body = HistoryQuery(
-                    assistant_id=q.get("assistant_id"),
-                    limit=int(q.get("limit", 10)),
-                    before=q.get("before"),
-                    checkpoint_id=q.get("checkpoint_id"),
-                )
-            except ValueError as exc:
-                raise ValidationError(f"bad query: {exc}") from exc
-        _, graph, _ = await self.locate(tid, body.assistant_id)
-        before = self._config(tid, body.before) if body.before else None
-        snaps = graph.aget_state_history(
-            self._config(tid, body.checkpoint_id),
-            limit=body.limit,
-            before=before,
-            filter=body.metadata,
-        )
-        return JSON([snapshot_json(s) async for s in snaps])
-
-    # -- operations ----------------------------------------------------------------------
-    async def ok(self, request: Request) -> Response:
-        return JSON({"ok": True})
-
-    async def stats(self, request: Request) -> Response:
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        return JSON(
-            {
-                "graphs": {n: g.statistics() for n, g in self.graphs.items()},
-                "peak_rss_mb": round(rss, 1),
-            }
-        )
-
-    def routes(self) -> list[Route]:
-        e = endpoint
-        return [
-            Route("/ok", e(self.ok)),
-            Route("/stats", e(self.stats)),
-            Route("/threads", e(self.create_thread), methods=["POST"]),
-            Route("/threads/search", e(self.search_threads), methods=["POST"]),
-            Route("/threads/{thread_id}", e(self.get_thread), methods=["GET"]),
-            Route("/threads/{thread_id}", e(self.delete_thread), methods=["DELETE"]),
-            Route("/threads/{thread_id}/runs/wait", e(self.run_wait), methods=["POST"]),
-            Route("/threads/{thread_id}/runs/stream", e(self.run_stream), methods=["POST"]),
-            Route("/threads/{thread_id}/state", e(self.get_state), methods=["GET"]),
-            Route("/threads/{thread_id}/state", e(self.update_state), methods=["POST"]),
-            Route("/threads/{thread_id}/state/{checkpoint_id}", e(self.get_state)),
-            Route("/threads/{thread_id}/history", e(self.history), methods=["GET", "POST"]),
-        ]
-
-
-def create_app(
-    graphs: CompiledGraph | Mapping[str, CompiledGraph] | None = None,
-) -> Starlette:
-    """An app serving ``graphs`` (default: the tutorial graph, see ``tutorial_graph``)."""
-    if graphs is None:
-        graphs = tutorial_graph()
-    if isinstance(graphs, CompiledGraph):
-        graphs = {"agent": graphs}
-    host = Host(graphs)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with contextlib.AsyncExitStack() as stack:
-            for graph in host.graphs.values():
-                await stack.enter_async_context(graph)  # started now, closed (flushed) last
-            yield
-
-    app = Starlette(routes=host.routes(), lifespan=lifespan)
-    app.state.host = host
-    return app
+def create_app(graphs: CompiledGraph | Mapping[str, CompiledGraph] | None = None) -> Starlette:
+    """An app serving ``graphs`` (default: the tutorial graph, as assistant ``agent``)."""
+    return asgi.create_app(tutorial_graph() if graphs is None else graphs)
 
 
 def __getattr__(name: str) -> Any:
-    # ``app`` is built on first access, so importing this module opens nothing.
     if name == "app":
         value = globals()["app"] = create_app()
         return value
     raise AttributeError(name)
 
 
-async def _main() -> None:  # pragma: no cover - convenience: python examples/server.py
+if __name__ == "__main__":
     import uvicorn
 
-    await uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=8123)).serve()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    asyncio.run(_main())
+    uvicorn.run(create_app(), host="127.0.0.1", port=8123)

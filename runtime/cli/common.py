@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TextIO
 
+import msgspec
+
+from runtime.api import CompiledGraph
 from stores import SqliteStore, codec
 from stores.records import ThreadRow
 
-from .jsonio import dumps, iso
+from .jsonio import dumps, iso, loads
 
 Subparsers = Any  # argparse's _SubParsersAction is private
 Command = Callable[[argparse.Namespace], int]
@@ -83,3 +87,44 @@ def add_db(parser: argparse.ArgumentParser) -> None:
 
 def add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable JSON output")
+
+
+def parse_options(items: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise CliError(f"--option takes KEY=JSON, got {item!r}", 2)
+        try:
+            options[key] = loads(raw)
+        except msgspec.DecodeError:
+            options[key] = raw  # a bare word: take it as a string
+    return options
+
+
+def load_graph(spec: str, db: str | None, options: dict[str, Any] | None = None) -> CompiledGraph:
+    """``module:attr`` as a graph: the attribute itself, or what calling it returns."""
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise CliError(f"TARGET must be module:attr or a URL, got {spec!r}", 2)
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise CliError(f"cannot import {spec}: {exc}") from exc
+    if not isinstance(obj, CompiledGraph):
+        if not callable(obj):
+            raise CliError(f"{spec} is neither a CompiledGraph nor a function returning one")
+        args = (db,) if db else ()
+        try:
+            obj = obj(*args, **(options or {}))
+        except TypeError as exc:
+            raise CliError(f"cannot call {spec}: {exc}") from exc
+    elif db or options:
+        raise CliError(f"--db and --option need a function; {spec} is a graph already", 2)
+    if not isinstance(obj, CompiledGraph):
+        raise CliError(f"{spec} returned {type(obj).__name__}, not a CompiledGraph")
+    return obj

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import os
 import sys
 import time
 import uuid
@@ -26,7 +24,7 @@ import msgspec
 
 from runtime.api import CompiledGraph
 
-from .common import CliError, Subparsers, print_json
+from .common import CliError, Subparsers, load_graph, parse_options, print_json
 from .httpclient import RawClient
 from .jsonio import dumps, loads
 from .report import Bar, Recorder, peak_rss_mb, plot, print_report, runtime_delta
@@ -75,47 +73,6 @@ class Target(Protocol):
     async def turn(self, thread_id: str, input: Any) -> None: ...
     async def statistics(self) -> dict[str, Any]: ...
     async def close(self) -> None: ...
-
-
-def parse_options(items: list[str]) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.isidentifier():
-            raise CliError(f"--option takes KEY=JSON, got {item!r}", 2)
-        try:
-            options[key] = loads(raw)
-        except msgspec.DecodeError:
-            options[key] = raw  # a bare word: take it as a string
-    return options
-
-
-def load_graph(spec: str, db: str | None, options: dict[str, Any] | None = None) -> CompiledGraph:
-    """``module:attr`` as a graph: the attribute itself, or what calling it returns."""
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise CliError(f"TARGET must be module:attr or a URL, got {spec!r}", 2)
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise CliError(f"cannot import {spec}: {exc}") from exc
-    if not isinstance(obj, CompiledGraph):
-        if not callable(obj):
-            raise CliError(f"{spec} is neither a CompiledGraph nor a function returning one")
-        args = (db,) if db else ()
-        try:
-            obj = obj(*args, **(options or {}))
-        except TypeError as exc:
-            raise CliError(f"cannot call {spec}: {exc}") from exc
-    elif db or options:
-        raise CliError(f"--db and --option need a function; {spec} is a graph already", 2)
-    if not isinstance(obj, CompiledGraph):
-        raise CliError(f"{spec} returned {type(obj).__name__}, not a CompiledGraph")
-    return obj
 
 
 class InProcess:

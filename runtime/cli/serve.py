@@ -1,7 +1,9 @@
 """``serve APP``: run an ASGI app (``module:attr``) with uvicorn.
 
 ``APP`` is what uvicorn takes: ``examples.server:app`` serves the session tutorial over
-``--db`` (or ``$SESSION_ACTORS_DB``). The app's lifespan closes its graphs on SIGINT or
+``--db`` (or ``$SESSION_ACTORS_DB``). With ``--graph``, ``APP`` is a ``CompiledGraph`` or a
+function returning one (called with ``--db`` and ``-o KEY=JSON`` options), served with
+:func:`runtime.cli.asgi.create_app`. The app's lifespan closes its graphs on SIGINT or
 SIGTERM, so queued turns finish and every checkpoint is flushed before the process exits.
 Needs the ``server`` extra: ``pip install 'session-actors[server]'``.
 """
@@ -11,8 +13,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
-from .common import CliError, Subparsers
+from .common import CliError, Subparsers, load_graph, parse_options
 
 DB_ENV = "SESSION_ACTORS_DB"
 
@@ -24,6 +27,19 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--port", type=int, default=8123)
     p.add_argument("--db", help=f"database path for the example app (sets ${DB_ENV})")
     p.add_argument("--factory", action="store_true", help="APP is a function returning the app")
+    p.add_argument(
+        "--graph",
+        action="store_true",
+        help="APP is a CompiledGraph, or a function returning one (called with --db)",
+    )
+    p.add_argument(
+        "-o",
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="with --graph: keyword for the function, e.g. -o max_active=1000",
+    )
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info"])
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.set_defaults(func=cmd_serve)
@@ -38,11 +54,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ[DB_ENV] = args.db
     if os.getcwd() not in sys.path:  # like uvicorn's --app-dir .
         sys.path.insert(0, os.getcwd())
+    app: Any = args.app
+    if args.graph:
+        from .asgi import create_app
+
+        app = create_app(load_graph(args.app, args.db, parse_options(args.option)))
+    elif args.option:
+        raise CliError("--option goes with --graph", 2)
     uvicorn.run(
-        args.app,
+        app,
         host=args.host,
         port=args.port,
-        factory=args.factory,
+        factory=args.factory and not args.graph,
         log_level=args.log_level,
         access_log=args.access_log,
         lifespan="on",

@@ -83,7 +83,8 @@ def test_against_the_server_and_serve_across_a_restart(tmp_path: Path) -> None:
     assert report["runtime"]["turns"] == 60 == stats["turns"]
     check_against_db(report, db)  # the server flushed everything on SIGTERM
     first = f"{report['thread_prefix']}0"
-    with serve_in_subprocess(db) as url:
+    # a new process, serving the graph function directly this time
+    with serve_in_subprocess(db, "examples.server:tutorial_graph", "--graph") as url:
         state = httpx.get(f"{url}/threads/{first}/state").json()
         assert state["values"] == {"messages": ["Hello from the agent"] * 3}
         out = httpx.post(f"{url}/threads/{first}/runs/wait", json={"input": {}}).json()

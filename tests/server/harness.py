@@ -72,11 +72,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_subprocess(db: Path, app: str = "examples.server:app") -> Iterator[str]:
-    """``python -m runtime serve APP`` over ``db``; yields its URL once it listens."""
+def serve_in_subprocess(db: Path, app: str = "examples.server:app", *extra: str) -> Iterator[str]:
+    """``python -m runtime serve APP --db DB [EXTRA]``; yields its URL once it listens."""
     port = free_port()
-    env = {**os.environ, "SESSION_ACTORS_DB": str(db), "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "runtime", "serve", app, "--port", str(port)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "runtime", "serve", app, "--port", str(port), "--db", str(db)]
+    cmd += extra
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True, stdout=subprocess.DEVNULL
     )

@@ -1,0 +1,320 @@
+"""An ASGI application (Starlette) hosting compiled graphs in LangGraph server's shape.
+
+``create_app(graphs)`` serves one graph or a ``{name: graph}`` mapping; runs and thread
+calls pick one with ``assistant_id`` (the first is the default). The graphs start with
+the app and close on shutdown: queued turns finish and every checkpoint is flushed.
+``examples/server.py`` shows it hosting the session tutorial; ``python -m runtime serve``
+runs it. Needs the ``server`` extra (starlette, uvicorn).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from runtime.api import CompiledGraph, ThreadInfo
+from runtime.api.compiled import STREAM_MODES
+from runtime.graph.types import Command
+from runtime.supervisor import DURABILITIES, STRATEGIES
+
+from .jsonio import error_json, output_json, snapshot_json, thread_json
+from .protocol import (
+    JSON,
+    HistoryQuery,
+    NotFoundError,
+    RunCreate,
+    StateUpdate,
+    ThreadCreate,
+    ThreadExistsError,
+    ThreadSearch,
+    ValidationError,
+    endpoint,
+    parse,
+    sse,
+)
+
+__all__ = ["Host", "create_app"]
+
+
+def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
+    if value is not None and value not in allowed:
+        raise ValidationError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+class Host:
+    """The graphs an app serves, by name, and the endpoints over them."""
+
+    def __init__(self, graphs: Mapping[str, CompiledGraph]) -> None:
+        if not graphs:
+            raise ValueError("create_app() needs at least one graph")
+        self.graphs = dict(graphs)
+        self.default = next(iter(self.graphs))
+
+    # -- lookup --------------------------------------------------------------------------
+    def graph(self, assistant_id: str | None) -> tuple[str, CompiledGraph]:
+        name = assistant_id or self.default
+        graph = self.graphs.get(name)
+        if graph is None:
+            raise NotFoundError(f"no assistant {name!r}; this server hosts {sorted(self.graphs)}")
+        return name, graph
+
+    async def locate(
+        self, tid: str, assistant_id: str | None = None
+    ) -> tuple[str, CompiledGraph, ThreadInfo | None]:
+        """The graph holding thread ``tid``; ``NotFoundError`` if none does."""
+        names = [assistant_id] if assistant_id else list(self.graphs)
+        for name in names:
+            _, graph = self.graph(name)
+            if graph.supervisor.actor(tid) is not None:  # resident: it exists, no store read
+                return name, graph, None
+            info = await graph.aget_thread(tid)
+            if info is not None:
+                return name, graph, info
+        raise NotFoundError(f"thread {tid!r} not found")
+
+    # -- threads -------------------------------------------------------------------------
+    async def create_thread(self, request: Request) -> Response:
+        body: ThreadCreate = await parse(request, ThreadCreate)
+        name, graph = self.graph(body.assistant_id)
+        tid = body.thread_id or str(uuid.uuid4())
+        with contextlib.suppress(NotFoundError):
+            _, _, found = await self.locate(tid)
+            if body.if_exists == "raise":
+                raise ThreadExistsError(f"thread {tid!r} already exists")
+            return JSON(thread_json(found or await self._info(graph, tid), graph_id=name))
+        try:
+            info = await graph.acreate_thread(tid, metadata=body.metadata, values=body.values)
+        except AssertionError:
+            # acreate_thread without values reads the thread back before its row is
+            # flushed and finds nothing; list_threads flushes, then it reads fine.
+            await graph.alist_threads(limit=1)
+            info = await self._info(graph, tid)
+        return JSON(thread_json(info, graph_id=name))
+
+    async def _info(self, graph: CompiledGraph, tid: str) -> ThreadInfo:
+        info = await graph.aget_thread(tid)
+        if info is None:
+            raise NotFoundError(f"thread {tid!r} not found")
+        return info
+
+    async def get_thread(self, request: Request) -> Response:
+        tid = request.path_params["thread_id"]
+        name, graph, info = await self.locate(tid, request.query_params.get("assistant_id"))
+        return JSON(thread_json(info or await self._info(graph, tid), graph_id=name))
+
+    async def delete_thread(self, request: Request) -> Response:
+        tid = request.path_params["thread_id"]
+        _, graph, _ = await self.locate(tid, request.query_params.get("assistant_id"))
+        await graph.adelete_thread(tid)
+        return Response(status_code=204)
+
+    async def search_threads(self, request: Request) -> Response:
+        body: ThreadSearch = await parse(request, ThreadSearch)
+        if body.limit < 0 or body.offset < 0:
+            raise ValidationError("limit and offset must be >= 0")
+        names = [body.assistant_id] if body.assistant_id else list(self.graphs)
+        wanted = body.metadata or {}
+        found: list[dict[str, Any]] = []
+        for name in names:
+            _, graph = self.graph(name)
+            # list_threads cannot filter by metadata: without a filter, one page suffices
+            window = None if wanted else body.limit + body.offset
+            for info in await graph.alist_threads(status=body.status, limit=window):
+                if all(info.metadata.get(k) == v for k, v in wanted.items()):
+                    found.append(thread_json(info, graph_id=name))
+        found.sort(key=lambda t: (t["updated_at"], t["thread_id"]), reverse=True)
+        return JSON(found[body.offset : body.offset + body.limit])
+
+    # -- runs ----------------------------------------------------------------------------
+    async def _run_args(
+        self, request: Request
+    ) -> tuple[CompiledGraph, RunCreate, Any, dict[str, Any], dict[str, Any]]:
+        tid = request.path_params["thread_id"]
+        body: RunCreate = await parse(request, RunCreate)
+        _choice("multitask_strategy", body.multitask_strategy, STRATEGIES)
+        _choice("durability", body.durability, DURABILITIES)
+        try:
+            _, graph, _ = await self.locate(tid, body.assistant_id)
+        except NotFoundError:
+            if body.if_not_exists != "create":
+                raise NotFoundError(
+                    f"thread {tid!r} not found; create it with POST /threads or pass "
+                    '"if_not_exists": "create"'
+                ) from None
+            _, graph = self.graph(body.assistant_id)
+        config: dict[str, Any] = dict(body.config or {})
+        configurable = dict(config.get("configurable") or {})
+        configurable["thread_id"] = tid
+        if body.checkpoint_id is not None:
+            configurable["checkpoint_id"] = body.checkpoint_id
+        config["configurable"] = configurable
+        if body.metadata:
+            config["metadata"] = {**(config.get("metadata") or {}), **body.metadata}
+        input = body.input
+        if body.command is not None:
+            c = body.command
+            input = Command(resume=c.resume, update=c.update, goto=c.goto or ())
+        options: dict[str, Any] = {
+            "durability": body.durability,
+            "multitask_strategy": body.multitask_strategy,
+        }
+        for key in ("interrupt_before", "interrupt_after"):
+            value = getattr(body, key)
+            if value is not None:
+                unknown = {value} if isinstance(value, str) else set(value)
+                unknown -= {"*", *graph.spec.nodes}
+                if unknown:
+                    raise ValidationError(f"{key} names unknown nodes {sorted(unknown)}")
+                options[key] = value
+        return graph, body, input, config, options
+
+    async def run_wait(self, request: Request) -> Response:
+        graph, _, input, config, options = await self._run_args(request)
+        out = await graph.ainvoke(input, config, **options)
+        return JSON(output_json(out))
+
+    async def run_stream(self, request: Request) -> Response:
+        graph, body, input, config, options = await self._run_args(request)
+        modes = [body.stream_mode] if isinstance(body.stream_mode, str) else body.stream_mode
+        for mode in modes:
+            _choice("stream_mode", mode, STREAM_MODES)
+        agen = graph.astream(input, config, stream_mode=modes, **options)
+        # Wait for the first event before answering, so that a turn refused at once (busy,
+        # mailbox full, shutting down, bad input) gets its status code, not an SSE error.
+        try:
+            first: Any = await agen.__anext__()
+        except StopAsyncIteration:
+            first = None
+        except BaseException:
+            await agen.aclose()
+            raise
+        run_id = str(uuid.uuid4())
+        return StreamingResponse(
+            self._events(agen, first, run_id),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    async def _events(
+        self, agen: AsyncIterator[Any], first: Any, run_id: str
+    ) -> AsyncIterator[bytes]:
+        failure: Exception | None = None
+        try:
+            yield sse("metadata", {"run_id": run_id})
+            if first is not None:
+                yield sse(first[0], output_json(first[1]))
+            async for mode, payload in agen:
+                yield sse(mode, output_json(payload))
+        except Exception as exc:  # a node failed: the client hears it as an event
+            failure = exc
+        finally:
+            # On a client disconnect Starlette cancels us here; closing the stream lets a
+            # turn that has started finish and commit (one still queued is dropped).
+            await agen.aclose()  # type: ignore[attr-defined]
+        if failure is not None:
+            yield sse("error", error_json(failure))
+        yield sse("end", None)
+
+    # -- state ---------------------------------------------------------------------------
+    def _config(self, tid: str, checkpoint_id: str | None = None) -> dict[str, Any]:
+        configurable = {"thread_id": tid}
+        if checkpoint_id:
+            configurable["checkpoint_id"] = checkpoint_id
+        return {"configurable": configurable}
+
+    async def get_state(self, request: Request) -> Response:
+        tid = request.path_params["thread_id"]
+        q = request.query_params
+        _, graph, _ = await self.locate(tid, q.get("assistant_id"))
+        cid = request.path_params.get("checkpoint_id") or q.get("checkpoint_id")
+        snap = await graph.aget_state(self._config(tid, cid))
+        return JSON(snapshot_json(snap))
+
+    async def update_state(self, request: Request) -> Response:
+        tid = request.path_params["thread_id"]
+        body: StateUpdate = await parse(request, StateUpdate)
+        _, graph, _ = await self.locate(tid, body.assistant_id)
+        cfg = self._config(tid, body.checkpoint_id)
+        new = await graph.aupdate_state(cfg, body.values, as_node=body.as_node)
+        return JSON({"checkpoint": new["configurable"]})
+
+    async def history(self, request: Request) -> Response:
+        tid = request.path_params["thread_id"]
+        if request.method == "POST":
+            body: HistoryQuery = await parse(request, HistoryQuery)
+        else:
+            q = request.query_params
+            try:
+                body = HistoryQuery(
+                    assistant_id=q.get("assistant_id"),
+                    limit=int(q.get("limit", 10)),
+                    before=q.get("before"),
+                    checkpoint_id=q.get("checkpoint_id"),
+                )
+            except ValueError as exc:
+                raise ValidationError(f"bad query: {exc}") from exc
+        _, graph, _ = await self.locate(tid, body.assistant_id)
+        before = self._config(tid, body.before) if body.before else None
+        snaps = graph.aget_state_history(
+            self._config(tid, body.checkpoint_id),
+            limit=body.limit,
+            before=before,
+            filter=body.metadata,
+        )
+        return JSON([snapshot_json(s) async for s in snaps])
+
+    # -- operations ----------------------------------------------------------------------
+    async def ok(self, request: Request) -> Response:
+        return JSON({"ok": True})
+
+    async def stats(self, request: Request) -> Response:
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return JSON(
+            {
+                "graphs": {n: g.statistics() for n, g in self.graphs.items()},
+                "peak_rss_mb": round(rss, 1),
+            }
+        )
+
+    def routes(self) -> list[Route]:
+        e = endpoint
+        return [
+            Route("/ok", e(self.ok)),
+            Route("/stats", e(self.stats)),
+            Route("/threads", e(self.create_thread), methods=["POST"]),
+            Route("/threads/search", e(self.search_threads), methods=["POST"]),
+            Route("/threads/{thread_id}", e(self.get_thread), methods=["GET"]),
+            Route("/threads/{thread_id}", e(self.delete_thread), methods=["DELETE"]),
+            Route("/threads/{thread_id}/runs/wait", e(self.run_wait), methods=["POST"]),
+            Route("/threads/{thread_id}/runs/stream", e(self.run_stream), methods=["POST"]),
+            Route("/threads/{thread_id}/state", e(self.get_state), methods=["GET"]),
+            Route("/threads/{thread_id}/state", e(self.update_state), methods=["POST"]),
+            Route("/threads/{thread_id}/state/{checkpoint_id}", e(self.get_state)),
+            Route("/threads/{thread_id}/history", e(self.history), methods=["GET", "POST"]),
+        ]
+
+
+def create_app(graphs: CompiledGraph | Mapping[str, CompiledGraph]) -> Starlette:
+    """An app serving ``graphs``: one (named ``agent``) or a ``{name: graph}`` mapping."""
+    if isinstance(graphs, CompiledGraph):
+        graphs = {"agent": graphs}
+    host = Host(graphs)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            for graph in host.graphs.values():
+                await stack.enter_async_context(graph)  # started now, closed (flushed) last
+            yield
+
+    app = Starlette(routes=host.routes(), lifespan=lifespan)
+    app.state.host = host
+    return app
