@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx
@@ -147,3 +148,35 @@ async def test_disconnect_mid_stream_leaves_a_consistent_usable_thread(lab: Lab)
         parents = [h["parent_checkpoint"]["checkpoint_id"] for h in history[:-1]]
         assert parents == ids[1:]  # one unbroken chain
         assert (await client.get("/threads/d")).json()["status"] == "idle"
+
+
+def test_every_runtime_error_has_its_status() -> None:
+    from runtime import errors
+    from runtime.cli.protocol import NotFoundError, ValidationError, error_response
+
+    expected = {
+        NotFoundError("x"): 404,
+        errors.SessionBusyError("x"): 409,
+        errors.StaleOwnerError("x"): 409,
+        ValidationError("x"): 422,
+        errors.InvalidUpdateError("x"): 422,
+        errors.EmptyInputError("x"): 422,
+        errors.InvalidConfigError("x"): 422,
+        errors.SerializationError("x", path="k"): 422,
+        errors.MailboxFullError("x"): 503,
+        errors.StoreUnavailableError("x"): 503,
+        errors.ShuttingDownError("x", thread_id="t"): 503,
+        errors.GraphRecursionError("x"): 500,
+        errors.CorruptCheckpointError("x"): 500,
+        KeyError("messages"): 500,
+    }
+    for exc, status in expected.items():
+        r = error_response(exc)
+        assert r.status_code == status, exc
+        body = json.loads(r.body)
+        assert body["error"] == type(exc).__name__ and body["message"]
+    assert json.loads(error_response(errors.ShuttingDownError("x", thread_id="t")).body) == {
+        "error": "ShuttingDownError",
+        "message": "x",
+        "thread_id": "t",
+    }
