@@ -131,10 +131,14 @@ class MemoryStore:
         return f"<MemoryStore {state} threads={len(self._threads)}>"
 
     async def open(self) -> None:
-        self._open = True
+        if not self._open:
+            self._open = True
+            log.debug("memory store %#x: open", id(self))
 
     async def close(self) -> None:
-        self._open = False
+        if self._open:
+            self._open = False
+            log.debug("memory store %#x: closed (data kept for the next open)", id(self))
 
     def _check_open(self) -> None:
         if not self._open:
