@@ -1,6 +1,7 @@
 """The command line: ``python -m runtime ...`` (installed as ``session-actors`` too).
 
     python -m runtime serve examples.server:app --port 8123     # the example HTTP server
+    python -m runtime serve mymod:build_graph --graph --db app.db  # any graph, same API
     python -m runtime threads chat.db                            # threads, status, metadata
     python -m runtime state chat.db THREAD [--json]              # current state
     python -m runtime history chat.db THREAD [--json]            # checkpoints, newest first
@@ -19,6 +20,7 @@ failed, 2 usage errors.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -29,8 +31,9 @@ __all__ = ["CliError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    name = os.path.basename(sys.argv[0])
     parser = argparse.ArgumentParser(
-        prog="python -m runtime",
+        prog="python -m runtime" if name in ("__main__.py", "-c", "") else name,
         description="session-actors: serve graphs, inspect session databases, load-test.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n")[1] if __doc__ else None,
