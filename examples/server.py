@@ -55,7 +55,8 @@ def tutorial_graph(path: str | None = None, **options: Any) -> CompiledGraph:
     builder.add_edge(START, "agent")
     builder.add_edge("agent", END)
     store = SqliteStore(path or os.environ.get(DB_ENV) or "sessions.db")
-    return builder.compile(checkpointer=store, **options)
+    graph: CompiledGraph = builder.compile(checkpointer=store, **options)
+    return graph
 
 
 def create_app(graphs: CompiledGraph | Mapping[str, CompiledGraph] | None = None) -> Starlette:

@@ -149,4 +149,5 @@ def lab_graph(gate: Gate, checkpointer: Any, **options: Any) -> CompiledGraph:
     builder.add_node("work", work)
     builder.add_edge(START, "work")
     builder.add_edge("work", END)
-    return builder.compile(checkpointer=checkpointer, **options)
+    graph: CompiledGraph = builder.compile(checkpointer=checkpointer, **options)
+    return graph

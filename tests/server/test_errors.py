@@ -173,9 +173,9 @@ def test_every_runtime_error_has_its_status() -> None:
     for exc, status in expected.items():
         r = error_response(exc)
         assert r.status_code == status, exc
-        body = json.loads(r.body)
+        body = json.loads(bytes(r.body))
         assert body["error"] == type(exc).__name__ and body["message"]
-    assert json.loads(error_response(errors.ShuttingDownError("x", thread_id="t")).body) == {
+    assert json.loads(bytes(error_response(errors.ShuttingDownError("x", thread_id="t")).body)) == {
         "error": "ShuttingDownError",
         "message": "x",
         "thread_id": "t",

@@ -37,7 +37,8 @@ async def test_tutorial_conversation_survives_a_restart(db: Path) -> None:
             assert r.status_code == 200, r.text
             assert r.json()["status"] == "idle" and r.json()["metadata"] == {"user": "ann"}
             outs = []
-            for body in ({"messages": []}, {}, {}):
+            inputs: list[dict[str, Any]] = [{"messages": []}, {}, {}]
+            for body in inputs:
                 r = await client.post("/threads/1/runs/wait", json={"input": body})
                 assert r.status_code == 200, r.text
                 outs.append(r.json())
