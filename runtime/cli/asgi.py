@@ -86,10 +86,10 @@ class Host:
         name, graph = self.graph(body.assistant_id)
         tid = body.thread_id or str(uuid.uuid4())
         with contextlib.suppress(NotFoundError):
-            _, _, found = await self.locate(tid)
+            holder, held_by, found = await self.locate(tid)  # ids are unique across graphs
             if body.if_exists == "raise":
                 raise ThreadExistsError(f"thread {tid!r} already exists")
-            return JSON(thread_json(found or await self._info(graph, tid), graph_id=name))
+            return JSON(thread_json(found or await self._info(held_by, tid), graph_id=holder))
         try:
             info = await graph.acreate_thread(tid, metadata=body.metadata, values=body.values)
         except AssertionError:
