@@ -19,6 +19,7 @@ from runtime.api import CompiledGraph, PregelTask, StateSnapshot, ThreadInfo
 from runtime.engine.context import Runtime
 from runtime.engine.interrupts import get_store, get_stream_writer, interrupt
 from runtime.errors import (
+    ActorCrashedError,
     CorruptCheckpointError,
     EmptyInputError,
     GraphDefinitionError,
@@ -26,6 +27,7 @@ from runtime.errors import (
     InvalidConfigError,
     InvalidUpdateError,
     MailboxFullError,
+    RolledBackError,
     SerializationError,
     SessionBusyError,
     SessionRuntimeError,
@@ -51,6 +53,7 @@ from runtime.supervisor import RuntimeStatistics, Supervisor
 __all__ = [
     "END",
     "START",
+    "ActorCrashedError",
     "Command",
     "CompiledGraph",
     "CorruptCheckpointError",
@@ -66,6 +69,7 @@ __all__ = [
     "MessagesState",
     "PregelTask",
     "RemoveMessage",
+    "RolledBackError",
     "Runtime",
     "RuntimeStatistics",
     "Send",

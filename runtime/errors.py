@@ -7,6 +7,8 @@
     ├── InvalidUpdateError               a bad node return or two writes to a LastValue key
     ├── GraphRecursionError              more super-steps than ``recursion_limit``
     ├── SessionBusyError                 a turn is running and the strategy is ``reject``
+    ├── RolledBackError                  this turn was cancelled and undone by a newer one
+    ├── ActorCrashedError                the session's actor failed; it restarts on next use
     ├── MailboxFullError                 the thread's mailbox holds ``mailbox_size`` turns
     ├── ShuttingDownError                the runtime is closing or closed
     ├── SerializationError               a value cannot be encoded; ``path`` names where
@@ -31,6 +33,7 @@ from stores.errors import (
 )
 
 __all__ = [
+    "ActorCrashedError",
     "CorruptCheckpointError",
     "EmptyInputError",
     "GraphDefinitionError",
@@ -38,6 +41,7 @@ __all__ = [
     "InvalidConfigError",
     "InvalidUpdateError",
     "MailboxFullError",
+    "RolledBackError",
     "SerializationError",
     "SessionBusyError",
     "SessionRuntimeError",
@@ -73,6 +77,16 @@ class GraphRecursionError(SessionRuntimeError, RecursionError):
 
 class SessionBusyError(SessionRuntimeError):
     """A turn is already running on this thread and the multitask strategy is ``reject``."""
+
+
+class RolledBackError(SessionRuntimeError):
+    """A newer turn with ``multitask_strategy="rollback"`` cancelled this one and discarded
+    its checkpoints; the thread is as it was before this turn."""
+
+
+class ActorCrashedError(SessionRuntimeError):
+    """The session's actor failed outside any node; it is restarted (with backoff) on the
+    next call, from the store."""
 
 
 class MailboxFullError(SessionRuntimeError):

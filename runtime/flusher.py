@@ -66,6 +66,7 @@ class Flusher:
         self._heads: dict[str, ThreadState] = {}
         self._in_flight: list[CheckpointRow] = []
         self._in_flight_heads: dict[str, ThreadState] = {}
+        self._discard: list[tuple[str, int]] = []
         self._wake: asyncio.Future[None] | None = None
         self._kick: asyncio.Future[None] | None = None
         self._committed: asyncio.Future[None] | None = None
@@ -92,6 +93,18 @@ class Flusher:
                 wake.set_result(None)
         elif n >= self.max_batch:
             self._poke()
+
+    def discard(self, head: ThreadState, from_seq: int) -> None:
+        """Drop ``head``'s checkpoints from ``from_seq`` on: unwritten ones here, written
+        ones by a delete in the next batch (a rolled-back turn)."""
+        tid = head.thread_id
+        self._rows = [r for r in self._rows if r.thread_id != tid or r.seq < from_seq]
+        self._discard.append((tid, from_seq))
+        self._heads[tid] = head
+        head.epoch += 1
+        head.discarding = True
+        head.flushed = min(head.flushed, from_seq - 1)
+        self._poke()
 
     def touch(self, head: ThreadState) -> None:
         """Write the thread's row with the next batch, even if it has no new checkpoint."""
@@ -223,20 +236,20 @@ class Flusher:
         """Write the dirty rows as one batch; the caller holds ``_lock``."""
         backoff = 0.01
         while True:
-            rows, heads = self._rows, self._heads
+            rows, heads, discard = self._rows, self._heads, self._discard
             if not heads:
                 return
-            self._rows, self._heads = [], {}
+            self._rows, self._heads, self._discard = [], {}, []
             self._urgent = False
             self._in_flight = rows
             self._in_flight_heads = heads
-            tops = {tid: h.top for tid, h in heads.items()}
+            tops = {tid: (h.top, h.epoch) for tid, h in heads.items()}
             threads = [
                 ThreadRow(tid, h.status, h.created_at, h.updated_at, h.metadata, h.top)
                 for tid, h in heads.items()
             ]
             write = self._write = asyncio.ensure_future(
-                self.store.write_batch(WriteBatch(rows, threads, []))
+                self.store.write_batch(WriteBatch(rows, threads, discard))
             )
             try:
                 # Shielded: if our task is cancelled mid-write we must still learn whether the
@@ -246,39 +259,53 @@ class Flusher:
                 if not write.done():
                     await asyncio.wait([write])
                 if write.cancelled() or write.exception() is not None:
-                    self._requeue(rows, heads)
+                    self._requeue(rows, heads, discard)
                 else:
-                    self._committed_batch(rows, heads, tops)
+                    self._committed_batch(rows, heads, tops, discard)
                 raise
             except Exception as exc:
                 self._failures += 1
                 self._last_error = exc
-                self._requeue(rows, heads)
+                self._requeue(rows, heads, discard)
                 log.warning("flush of %d checkpoints failed, retrying: %r", len(rows), exc)
                 if not retry:
                     raise
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
-            self._committed_batch(rows, heads, tops)
+            self._committed_batch(rows, heads, tops, discard)
             return
 
-    def _requeue(self, rows: list[CheckpointRow], heads: dict[str, ThreadState]) -> None:
+    def _requeue(
+        self,
+        rows: list[CheckpointRow],
+        heads: dict[str, ThreadState],
+        discard: list[tuple[str, int]],
+    ) -> None:
         self._in_flight = []
         self._in_flight_heads = {}
+        self._discard = discard + self._discard
         self._rows = rows + self._rows
         for tid, h in heads.items():
             self._heads.setdefault(tid, h)
 
     def _committed_batch(
-        self, rows: list[CheckpointRow], heads: dict[str, ThreadState], tops: dict[str, int]
+        self,
+        rows: list[CheckpointRow],
+        heads: dict[str, ThreadState],
+        tops: dict[str, tuple[int, int]],
+        discard: list[tuple[str, int]],
     ) -> None:
         self._in_flight = []
         self._in_flight_heads = {}
         for tid, h in heads.items():
-            top = tops[tid]
-            if top > h.flushed:
+            top, epoch = tops[tid]
+            if epoch == h.epoch and top > h.flushed:
                 h.flushed = top
+        for tid, _ in discard:
+            done = heads.get(tid)
+            if done is not None and not any(t == tid for t, _ in self._discard):
+                done.discarding = False
         self._flushes += 1
         self._flushed += len(rows)
         if len(rows) > self._max_batch_seen:

@@ -12,6 +12,7 @@ store, sees every earlier turn.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import OrderedDict
@@ -23,7 +24,7 @@ import msgspec
 from runtime.actor import Envelope, SessionActor
 from runtime.engine import Engine, EventSink, RunConfig, ThreadState
 from runtime.engine.replay import rehydrate
-from runtime.errors import SessionBusyError, ShuttingDownError
+from runtime.errors import ActorCrashedError, SessionBusyError, ShuttingDownError
 from runtime.flusher import Flusher
 from runtime.graph.spec import GraphSpec
 from runtime.memory import Memory
@@ -36,7 +37,7 @@ Durability = Literal["async", "sync", "exit"]
 Strategy = Literal["enqueue", "reject", "interrupt", "rollback"]
 SyncNodes = Literal["auto", "inline", "thread"]
 DURABILITIES = ("async", "sync")
-STRATEGIES = ("enqueue", "reject")
+STRATEGIES = ("enqueue", "reject", "interrupt", "rollback")
 
 
 class RuntimeStatistics(msgspec.Struct, frozen=True):
@@ -56,6 +57,12 @@ class RuntimeStatistics(msgspec.Struct, frozen=True):
     """Turns finished (successfully or not)."""
     rejected: int
     """Turns refused: mailbox full or busy under ``reject``."""
+    interrupts: int
+    """Running turns stopped early by a newer one (``multitask_strategy="interrupt"``)."""
+    rollbacks: int
+    """Running turns cancelled and undone by a newer one (``"rollback"``)."""
+    restarts: int
+    """Actors that crashed and were dropped, to restart on the next call."""
     dirty: int
     """Checkpoints not yet committed by the store."""
     flushes: int
@@ -110,6 +117,8 @@ class Supervisor:
         self._closing = False
         self._starting: asyncio.Future[None] | None = None
         self._orphans: tuple[list[CheckpointRow], dict[str, ThreadState]] | None = None
+        #: thread -> (restart not before, last delay) after its actor crashed
+        self._backoff: dict[str, tuple[float, float]] = {}
         self._stats = dict.fromkeys(
             (
                 "activations",
@@ -119,6 +128,9 @@ class Supervisor:
                 "rehydrations",
                 "turns",
                 "rejected",
+                "interrupts",
+                "rollbacks",
+                "restarts",
             ),
             0,
         )
@@ -239,21 +251,15 @@ class Supervisor:
         else:
             self._actors.move_to_end(tid)
         strategy = multitask_strategy or self.multitask_strategy
-        if strategy != "enqueue":
-            check_choice("multitask_strategy", strategy, STRATEGIES)
-            if actor.busy or actor.mailbox:
-                self._stats["rejected"] += 1
-                raise SessionBusyError(
-                    "a turn is already running on this thread and multitask_strategy is "
-                    "'reject'; retry when it has finished or use 'enqueue'",
-                    thread_id=tid,
-                )
         env = Envelope(input, cfg, on_event, None, interrupt_before, interrupt_after)
-        try:
-            actor.mailbox.put_nowait(env)
-        except Exception:
-            self._stats["rejected"] += 1
-            raise
+        if strategy == "enqueue" or not (actor.busy or actor.mailbox):
+            try:
+                actor.mailbox.put_nowait(env)
+            except Exception:
+                self._stats["rejected"] += 1
+                raise
+        else:
+            self._preempt(actor, env, strategy)
         try:
             result = await env.future
         finally:
@@ -263,6 +269,25 @@ class Supervisor:
             check_choice("durability", mode, DURABILITIES)
             await flusher.wait_flushed(actor.head, env.seq)
         return result
+
+    def _preempt(self, actor: SessionActor, env: Envelope, strategy: str) -> None:
+        """A turn arrives while another runs, under a strategy other than ``enqueue``."""
+        check_choice("multitask_strategy", strategy, STRATEGIES)
+        if strategy == "reject":
+            self._stats["rejected"] += 1
+            raise SessionBusyError(
+                "a turn is already running on this thread and multitask_strategy is "
+                "'reject'; retry when it has finished or use 'enqueue'",
+                thread_id=actor.thread_id,
+            )
+        running = actor.current
+        if running is not None and running.cfg is not None:
+            if strategy == "interrupt":
+                running.cfg.stop_requested = True  # stops at its next step boundary
+            else:
+                actor.rollback(running)
+            self._stats[f"{strategy}s"] += 1
+        actor.mailbox.put_front(env)  # the new turn runs next
 
     async def call(self, thread_id: str, fn: Callable[[SessionActor], Awaitable[Any]]) -> Any:
         """Run ``fn(actor)`` in the thread's order (after queued turns)."""
@@ -339,6 +364,11 @@ class Supervisor:
         if pending is not None:
             return await asyncio.shield(pending)
         loop = asyncio.get_running_loop()
+        backoff = self._backoff.get(tid)
+        if backoff is not None:
+            wait = backoff[0] - self.clock()
+            if wait > 0:  # its actor crashed lately: restart, but not in a tight loop
+                await asyncio.sleep(wait)
         fut: asyncio.Future[SessionActor] = loop.create_future()
         self._activating[tid] = fut
         try:
@@ -355,6 +385,8 @@ class Supervisor:
                     self.chain_rows,
                 )
                 actor.start()
+                assert actor.task is not None
+                actor.task.add_done_callback(functools.partial(self._actor_done, tid, actor))
                 self._actors[tid] = actor
                 self._stats["activations"] += 1
                 if len(self._actors) > self.max_active:
@@ -391,6 +423,27 @@ class Supervisor:
         return head
 
     # -- eviction ------------------------------------------------------------------------
+    def _actor_done(self, tid: str, actor: SessionActor, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return  # stopped (evicted, closed) or cancelled with its loop
+        exc = task.exception()
+        self._stats["restarts"] += 1
+        log.error("the actor of thread %r crashed; it restarts on the next call", tid, exc_info=exc)
+        if self._actors.get(tid) is actor:
+            del self._actors[tid]
+        actor.stopped = True
+        crash = ActorCrashedError(
+            f"the session's actor failed ({exc!r}); the next call restarts it from the store",
+            thread_id=tid,
+        )
+        waiting = [actor.current, *actor.mailbox.drain()]
+        for env in waiting:
+            if env is not None and not env.future.done():
+                env.future.set_exception(crash)
+        last = self._backoff.get(tid)
+        delay = 0.05 if last is None else min(last[1] * 2, 5.0)
+        self._backoff[tid] = (self.clock() + delay, delay)
+
     def _evict_lru(self, keep: SessionActor | None = None) -> None:
         over = len(self._actors) - self.max_active
         if over <= 0:
@@ -463,6 +516,9 @@ class Supervisor:
             in_flight=sum(1 for a in actors if a.busy),
             turns=s["turns"],
             rejected=s["rejected"],
+            interrupts=s["interrupts"],
+            rollbacks=s["rollbacks"],
+            restarts=s["restarts"],
             dirty=(fl.dirty + fl.in_flight) if fl else 0,
             flushes=fl.flushes if fl else 0,
             flushed_checkpoints=fl.flushed_checkpoints if fl else 0,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from runtime.engine import Engine, EventSink, RunConfig, ThreadState
 from runtime.engine.interrupts import PENDING
 from runtime.engine.replay import chain, checkout, decode_row
-from runtime.errors import InvalidConfigError
+from runtime.errors import InvalidConfigError, RolledBackError
 from stores.records import CheckpointRow
 
 from .mailbox import Mailbox
@@ -57,8 +57,11 @@ class SessionActor:
 
     __slots__ = (
         "_on_row",
+        "_rollback_of",
         "busy",
+        "current",
         "engine",
+        "flusher",
         "head",
         "last_used",
         "loader",
@@ -78,6 +81,10 @@ class SessionActor:
         loader: Loader,
     ) -> None:
         self.loader = loader
+        self.flusher = flusher
+        self.current: Envelope | None = None
+        """The envelope being handled now."""
+        self._rollback_of: Envelope | None = None
         self.thread_id = head.thread_id
         self.head = head
         self.engine = engine
@@ -98,6 +105,34 @@ class SessionActor:
         """Ask the loop to end after what is queued (``None`` is the stop message)."""
         self.stopped = True
         self.mailbox.put_control(None)
+
+    def rollback(self, env: Envelope) -> None:
+        """Cancel the running turn ``env`` and undo it (``multitask_strategy="rollback"``).
+
+        A busy actor is suspended inside its turn, so the cancellation lands there.
+        """
+        if self.current is env and self.task is not None:
+            self._rollback_of = env
+            self.task.cancel()
+
+    async def _undo(self, env: Envelope, seq_before: int, top_before: int) -> None:
+        head = self.head
+        self.flusher.discard(head, top_before + 1)
+        if seq_before == 0:
+            head.become(self.engine.new_thread(self.thread_id))
+            head.top = top_before
+        else:
+            path = chain(await self.loader(self.thread_id, seq_before), seq_before)
+            checkout(head, path, top=top_before)
+        head.status = "idle"
+        if not env.future.done():
+            env.future.set_exception(
+                RolledBackError(
+                    "a newer turn with multitask_strategy='rollback' cancelled this one; its "
+                    "checkpoints were discarded",
+                    thread_id=self.thread_id,
+                )
+            )
 
     def on_row(self, row: CheckpointRow) -> None:
         self._on_row(row)
@@ -132,7 +167,9 @@ class SessionActor:
         if fut.done():  # the caller gave up before the turn started: skip it
             return
         self.busy = True
+        self.current = env
         head = self.head
+        seq_before, top_before = head.seq, head.top
         try:
             if env.call is not None:
                 result = await env.call(self)
@@ -155,6 +192,13 @@ class SessionActor:
                 )
                 head.status = "interrupted" if head.next else "idle"
         except asyncio.CancelledError:
+            if self._rollback_of is env:
+                self._rollback_of = None
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()
+                await self._undo(env, seq_before, top_before)
+                return
             head.status = "idle"
             if not fut.done():
                 fut.cancel()
@@ -172,3 +216,4 @@ class SessionActor:
                 fut.set_result(result)
         finally:
             self.busy = False
+            self.current = None

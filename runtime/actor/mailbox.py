@@ -59,6 +59,16 @@ class Mailbox(Generic[T]):
             if not waiter.done():
                 waiter.set_result(None)
 
+    def put_front(self, item: T) -> None:
+        """Put ``item`` first, past the bound: it runs next (``interrupt``/``rollback``)."""
+        self._items.appendleft(item)
+        self._puts += 1
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
     def put_control(self, item: T) -> None:
         """Put ``item`` last, bypassing the bound (control messages such as stop)."""
         self._items.append(item)

@@ -33,7 +33,15 @@ def checkpoint_config(thread_id: str, seq: int) -> dict[str, Any]:
 class RunConfig:
     """A parsed ``config``: the thread and the per-call settings the engine uses."""
 
-    __slots__ = ("checkpoint_id", "configurable", "metadata", "raw", "recursion_limit", "thread_id")
+    __slots__ = (
+        "checkpoint_id",
+        "configurable",
+        "metadata",
+        "raw",
+        "recursion_limit",
+        "stop_requested",
+        "thread_id",
+    )
 
     def __init__(
         self,
@@ -54,6 +62,9 @@ class RunConfig:
         self.metadata = metadata
         """Checkpoint metadata from the call (``config["metadata"]`` and custom
         ``configurable`` keys), or ``None`` when there is none."""
+        self.stop_requested = False
+        """Set while the turn runs to make it stop at its next step boundary, keeping its
+        progress (``multitask_strategy="interrupt"``)."""
 
 
 class Runtime:

@@ -38,6 +38,8 @@ class ThreadState:
         "created_at",
         "delta_bytes",
         "delta_count",
+        "discarding",
+        "epoch",
         "extra",
         "flushed",
         "metadata",
@@ -82,6 +84,11 @@ class ThreadState:
         self.snapshot_bytes = 0
         self.flushed = 0
         """Highest ``seq`` the store has committed (set by the flusher)."""
+        self.epoch = 0
+        """Bumped when checkpoints are discarded (rollback): a batch taken before that
+        must not mark the new timeline as flushed."""
+        self.discarding = False
+        """A discard of this thread's checkpoints is waiting for the store."""
         self.status = "idle"
         now = time.time()
         self.created_at = now
@@ -98,6 +105,13 @@ class ThreadState:
             enc = self._encoded = codec.encode(self.values)
         return enc
 
+    def become(self, other: ThreadState) -> None:
+        """Take ``other``'s checkpoint state, keeping identity, flush and lifecycle fields."""
+        keep = {"thread_id", "flushed", "epoch", "discarding", "created_at", "metadata"}
+        for name in self.__slots__:
+            if name not in keep:
+                setattr(self, name, getattr(other, name))
+
     def reset(self, values: dict[str, Any]) -> None:
         """Replace the values outright (a new thread's initial values, a rehydration)."""
         self.values = values
@@ -110,7 +124,7 @@ class ThreadState:
 
     @property
     def dirty(self) -> bool:
-        return self.flushed < self.top
+        return self.flushed < self.top or self.discarding
 
     # -- changes -----------------------------------------------------------------------
     def diff(self, new_values: dict[str, Any], changed: Iterable[str]) -> list[Change]:

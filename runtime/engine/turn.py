@@ -139,6 +139,8 @@ class Engine:
             resuming = False
         steps = 0
         while head.next:
+            if cfg.stop_requested:  # a newer turn interrupts this one: keep what is done
+                break
             if before and not resuming and before.intersection(head.next):
                 break
             resuming = False
@@ -510,7 +512,12 @@ class Engine:
         self, tasks: list[Task], head: ThreadState, cfg: RunConfig, step: int, writer: Any
     ) -> list[TaskResult]:
         futs = [asyncio.ensure_future(self._run_task(t, head, cfg, step, writer)) for t in tasks]
-        done, pending = await asyncio.wait(futs, return_when=asyncio.FIRST_EXCEPTION)
+        try:
+            done, pending = await asyncio.wait(futs, return_when=asyncio.FIRST_EXCEPTION)
+        except asyncio.CancelledError:  # the turn is cancelled (rollback, shutdown)
+            for f in futs:
+                f.cancel()
+            raise
         failed = [f for f in futs if f in done and not f.cancelled() and f.exception()]
         if failed:
             for f in pending:

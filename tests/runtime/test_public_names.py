@@ -9,6 +9,7 @@ import runtime.errors
 
 EXPECTED = {
     "END",
+    "ActorCrashedError",
     "START",
     "Command",
     "CompiledGraph",
@@ -25,6 +26,7 @@ EXPECTED = {
     "MessagesState",
     "PregelTask",
     "RemoveMessage",
+    "RolledBackError",
     "Runtime",
     "RuntimeStatistics",
     "Send",
