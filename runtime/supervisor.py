@@ -236,6 +236,9 @@ class Supervisor:
     ) -> Any:
         if self._closing:
             raise ShuttingDownError("the runtime is closing", thread_id=cfg.thread_id)
+        mode = durability or self.durability
+        if mode != "async":  # checked before the turn runs: a refused call changes nothing
+            check_choice("durability", mode, DURABILITIES)
         if self.checkpointer is None:
             return await self._ephemeral_turn(input, cfg, on_event)
         tid = cfg.thread_id
@@ -264,9 +267,7 @@ class Supervisor:
             result = await env.future
         finally:
             self._stats["turns"] += 1
-        mode = durability or self.durability
         if mode != "async":
-            check_choice("durability", mode, DURABILITIES)
             await flusher.wait_flushed(actor.head, env.seq)
         return result
 

@@ -160,14 +160,17 @@ class SessionActor:
             env = mailbox.get_nowait() if mailbox else await mailbox.get()
             if env is None:
                 return
+            # Known before handling starts: if handling itself fails (a bug, not a node), the
+            # supervisor can still fail this caller instead of leaving it waiting forever.
+            self.current = env
             await self._handle(env)
 
     async def _handle(self, env: Envelope) -> None:
         fut = env.future
         if fut.done():  # the caller gave up before the turn started: skip it
+            self.current = None
             return
         self.busy = True
-        self.current = env
         head = self.head
         seq_before, top_before = head.seq, head.top
         try:

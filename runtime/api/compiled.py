@@ -107,6 +107,7 @@ class CompiledGraph:
         multitask_strategy: Strategy | None = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
+        context: Any = None,
         **_: Any,
     ) -> Any:
         """Run one turn of the session ``config["configurable"]["thread_id"]``."""
@@ -120,18 +121,19 @@ class CompiledGraph:
                     multitask_strategy=multitask_strategy,
                     interrupt_before=interrupt_before,
                     interrupt_after=interrupt_after,
+                    context=context,
                 )
             )
+        cfg = self._cfg(config)
+        if context is not None:
+            cfg.context = context
         if interrupt_before is None and interrupt_after is None:
             return await sup.turn(
-                input,
-                self._cfg(config),
-                durability=durability,
-                multitask_strategy=multitask_strategy,
+                input, cfg, durability=durability, multitask_strategy=multitask_strategy
             )
         return await sup.turn(
             input,
-            self._cfg(config),
+            cfg,
             durability=durability,
             multitask_strategy=multitask_strategy,
             interrupt_before=self._nodes(interrupt_before),
@@ -162,6 +164,7 @@ class CompiledGraph:
         multitask_strategy: Strategy | None = None,
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
+        context: Any = None,
         **_: Any,
     ) -> AsyncGenerator[Any, None]:
         """Events as the turn runs: one mode yields payloads, a list yields ``(mode, data)``."""
@@ -176,6 +179,8 @@ class CompiledGraph:
                 "other threads"
             )
         cfg = self._cfg(config)
+        if context is not None:
+            cfg.context = context
         queue: asyncio.Queue[Any] = asyncio.Queue()
         wanted = frozenset(modes)
 
@@ -317,7 +322,7 @@ class CompiledGraph:
             snaps.append((row, record, values))
         count = 0
         for row, record, values in reversed(snaps):
-            if upto is not None and row.seq > upto:
+            if upto is not None and row.seq != upto:  # LangGraph: that checkpoint only
                 continue
             if before_seq is not None and row.seq >= before_seq:
                 continue

@@ -36,6 +36,7 @@ class RunConfig:
     __slots__ = (
         "checkpoint_id",
         "configurable",
+        "context",
         "metadata",
         "raw",
         "recursion_limit",
@@ -62,6 +63,8 @@ class RunConfig:
         self.metadata = metadata
         """Checkpoint metadata from the call (``config["metadata"]`` and custom
         ``configurable`` keys), or ``None`` when there is none."""
+        self.context: Any = None
+        """``invoke(..., context=...)``: what ``runtime.context`` gives nodes."""
         self.stop_requested = False
         """Set while the turn runs to make it stop at its next step boundary, keeping its
         progress (``multitask_strategy="interrupt"``)."""

@@ -79,9 +79,9 @@ class Planner:
         sends = head.extra.get("sends")
         if not sends:
             return [Task(n) for n in head.next]
-        pulls = head.next[: len(head.next) - len(sends)]
-        return [Task(n) for n in pulls] + [
-            Task(node, arg, i) for i, (node, arg) in enumerate(sends)
+        pulls = head.next[len(sends) :]
+        return [Task(node, arg, i) for i, (node, arg) in enumerate(sends)] + [
+            Task(n) for n in pulls
         ]
 
     # -- writes --------------------------------------------------------------------------
@@ -109,8 +109,13 @@ class Planner:
             return [(k, v) for k, v in ret.items() if k in channels], _NO_ROUTES
         if isinstance(ret, Command):
             writes: list[tuple[str, Any]] = []
-            if ret.update is not None:
-                writes, _ = self.node_writes(name, ret.update, thread_id, step)
+            update = ret.update
+            if isinstance(update, list | tuple) and all(
+                isinstance(u, tuple) and len(u) == 2 for u in update
+            ):
+                writes = [(k, v) for k, v in update if k in channels]
+            elif update is not None:
+                writes, _ = self.node_writes(name, update, thread_id, step)
             goto = ret.goto
             gotos = [goto] if isinstance(goto, str | Send) else list(goto or ())
             return writes, gotos
@@ -231,9 +236,12 @@ class Planner:
                     del joins[target]
         for g in routes:
             (sends.append(g) if isinstance(g, Send) else targets.add(g))
-        extra = {k: v for k, v in extra.items() if k not in ("joins", "sends", "input")}
-        if joins:
-            extra["joins"] = joins
+        extra = {k: v for k, v in extra.items() if k not in ("sends", "input")}
+        if joins is not None:  # join progress outlives steps and turns, as in LangGraph
+            if joins:
+                extra["joins"] = joins
+            else:
+                extra.pop("joins", None)
         targets.discard(END)
         unknown = targets.difference(self.order)
         unknown.update(s.node for s in sends if s.node not in self.order)
@@ -243,9 +251,9 @@ class Planner:
                 f"known nodes are {list(self.order)}"
             )
         pulls = tuple(sorted(targets, key=self.order.__getitem__))
-        if sends:
+        if sends:  # LangGraph lists pushed tasks first
             extra["sends"] = [[s.node, s.arg] for s in sends]
-            return pulls + tuple(s.node for s in sends), extra
+            return tuple(s.node for s in sends) + pulls, extra
         return pulls, extra
 
 

@@ -12,6 +12,7 @@ that calls ``interrupt()`` pauses the step instead (see ``interrupts``).
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 from datetime import UTC, datetime
@@ -130,6 +131,8 @@ class Engine:
                 if on_event is not None and getattr(on_event, "debug", False):
                     self._debug_checkpoint(head, on_event)
             elif not head.next:
+                if on_event is not None:
+                    on_event("values", self.output(head))
                 return self.output(head)
         else:
             if isinstance(input, Command):
@@ -236,7 +239,9 @@ class Engine:
         # The state must not share objects with the caller's input (the caller may change
         # it later): the one encoding the input checkpoint needs also yields a private copy.
         raw = codec.encode_value(input, what="input", thread_id=head.thread_id)
-        writes = self.plan.input_writes(codec.decode(raw), head.thread_id)
+        # deepcopy, not a decode of `raw`: reducers see tuples as tuples, as in LangGraph
+        # (add_messages reads ("user", "hi") as one message)
+        writes = self.plan.input_writes(copy.deepcopy(input), head.thread_id)
         step = head.step + 1
         on_row(
             head.commit(
@@ -248,7 +253,8 @@ class Engine:
                 next_nodes=(START,),
                 metadata=meta,
                 tasks=_NO_TASKS,
-                extra=_NO_EXTRA,
+                # join progress outlives turns (LangGraph keeps it as channel state)
+                extra={"joins": head.extra["joins"]} if "joins" in head.extra else _NO_EXTRA,
             )
         )
         if on_event is not None and getattr(on_event, "debug", False):
@@ -418,7 +424,8 @@ class Engine:
             if results[0].task.name != START and source == "loop":
                 for r in results:
                     on_event("updates", {r.task.name: _copy(dict(r.writes)) if r.writes else None})
-            on_event("values", self.output(head))
+            if any(r.writes for r in results):  # LangGraph: only after a step that wrote
+                on_event("values", self.output(head))
 
     # -- running nodes -------------------------------------------------------------------
     async def _run_task(
@@ -479,7 +486,9 @@ class Engine:
         w = writer or _no_writer
         given = {"store": self.store, "writer": w}
         if "runtime" in names:
-            ctx = cfg.configurable.get("context") if cfg.configurable else None
+            ctx = cfg.context
+            if ctx is None and cfg.configurable:
+                ctx = cfg.configurable.get("context")
             given["runtime"] = Runtime(ctx, self.store, w)
         return {n: given[n] for n in names}
 

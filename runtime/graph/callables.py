@@ -80,8 +80,12 @@ def make_callable_spec(fn: Callable[..., Any]) -> CallableSpec:
             injected=_injected(params, skip=1),
         )
     positional = [p for p in params if p.kind in _POSITIONAL]
+    # A second parameter named like an injectable (`runtime`, `store`, `writer`) gets that
+    # object, not the config: LangGraph injects by name first.
     takes = (config is not None and config.kind in _POSITIONAL) or (
-        len(positional) >= 2 and positional[1].default is inspect.Parameter.empty
+        len(positional) >= 2
+        and positional[1].default is inspect.Parameter.empty
+        and positional[1].name not in INJECTABLE
     )
     injected = _injected(params, skip=2 if takes else 1)
     return CallableSpec(fn=fn, is_async=is_async, takes_config=takes, injected=injected)

@@ -194,14 +194,6 @@ def add_messages_append(ns: Namespace) -> Any:
     Invoke({"messages": [("user", "a tuple")]}),
     Invoke({"messages": ("user", "a bare tuple")}),
     *STANDARD,
-    xfail=(
-        "BUG (regression of bc11ca4 'inputs copied at entry'): the input copy turns "
-        "tuples into lists, so add_messages' (role, content) shorthand breaks for inputs: "
-        "invoke({'messages': [('user', 'a tuple')]}) raises TypeError ('cannot merge list "
-        "['user', 'a tuple']'), and invoke({'messages': ('user', 'a bare tuple')}) "
-        "appends two human messages 'user' and 'a bare tuple' instead of one. LangGraph "
-        "(and ours for tuples a node returns) takes each as one message"
-    ),
 )
 def add_messages_tuple_shorthand(ns: Namespace) -> Any:
     def bot(state: Any) -> dict[str, Any]:
@@ -330,15 +322,6 @@ def join_waits_for_all(ns: Namespace) -> Any:
     Invoke({"last": "b"}),
     Invoke({"last": "a"}),
     GetState(),
-    xfail=(
-        "BUG: a join's progress outlives the turn in LangGraph (the barrier channel is "
-        "state like any other): sources that ran in an earlier turn still count, so the "
-        "join target runs as soon as the remaining sources run in a later turn. Ours "
-        "forgets the progress at each new input. Repro: conditional entry routing to `a` "
-        "or `b` by state['last'], add_edge(['a', 'b'], 'd'); invoke({'last': 'a'}) then "
-        "invoke({'last': 'b'}): LangGraph runs d in the second turn (log [a, b, d]), ours "
-        "never runs d (log [a, b])"
-    ),
 )
 def join_progress_across_turns(ns: Namespace) -> Any:
     def entry(state: Log) -> str:
@@ -774,15 +757,6 @@ def command_goto_send(ns: Namespace) -> Any:
 @scenario(
     Invoke({"log": []}),
     *STANDARD,
-    xfail=(
-        "BUG: when a step runs both Send tasks and edge-triggered nodes, LangGraph lists "
-        "the Send targets first in `next` and `tasks` (pending sends, then nodes in graph "
-        "order); ours lists them all in graph order. Repro: nodes a, b, edge_target, "
-        "send_target added in that order; START->a, START->b, b->edge_target, "
-        "add_conditional_edges('a', lambda s: [Send('send_target', {...})]); after step 1 "
-        "next is ('send_target', 'edge_target') in LangGraph, ('edge_target', "
-        "'send_target') in ours (values agree: writes apply edge-triggered first on both)"
-    ),
 )
 def send_and_edge_in_one_step(ns: Namespace) -> Any:
     def fan(state: Log) -> list[Any]:
@@ -980,13 +954,6 @@ def history_limit_before_filter(ns: Namespace) -> Any:
     Invoke({"log": ["y"]}),
     History(at=4),
     History(at=4, limit=3),
-    xfail=(
-        "BUG: get_state_history(config) with configurable.checkpoint_id lists only that "
-        "one checkpoint in LangGraph (InMemorySaver and SqliteSaver both filter "
-        "checkpoint_id = ?); ours lists that checkpoint and every older one. Repro: two "
-        "turns of START->a, h = get_state_history(cfg); "
-        "list(get_state_history(h[4].config)) -> 1 snapshot in LangGraph, 4 in ours"
-    ),
 )
 def history_at_checkpoint_id(ns: Namespace) -> Any:
     b = _log_graph(ns, "a")
@@ -1059,15 +1026,6 @@ def metadata_and_configurable(ns: Namespace) -> Any:
 @scenario(
     Invoke({"log": ["x"]}, context={"user": "alice"}),
     GetState(),
-    xfail=(
-        "BUG: invoke(input, config, context=...) (LangGraph 1.x's way to give nodes "
-        "`runtime.context`) is accepted and silently ignored by ours, which reads the "
-        "context from config['configurable']['context'] only: the node's runtime.context "
-        "is None. Repro: StateGraph(Log, context_schema=Ctx), node(state, runtime) returns "
-        "{'log': [runtime.context['user']]}; invoke({'log': ['x']}, cfg, "
-        "context={'user': 'alice'}) -> LangGraph {'log': ['x', 'alice']}, ours "
-        "AttributeError/TypeError in the node"
-    ),
 )
 def runtime_context_injection(ns: Namespace) -> Any:
     @dataclass
@@ -1105,14 +1063,6 @@ def stream_values_updates(ns: Namespace) -> Any:
     Stream({"log": ["v"]}, mode="values"),
     Stream({}, mode="values"),
     Stream({"log": ["w"]}, mode=["values", "updates"]),
-    xfail=(
-        "BUG: stream_mode='values' emits after a step only when the step changed some "
-        "channel in LangGraph; ours emits after every step. Repro: START->a->none->b "
-        "(none returns None): stream({'log': ['v']}) -> LangGraph 3 values events "
-        "([v], [v,a], [v,a,b]), ours 4 (the state after `none` repeated); stream({}) "
-        "on that thread: LangGraph has no event for the input step (nothing written), "
-        "ours emits the unchanged state first"
-    ),
 )
 def stream_values_skips_unchanged_steps(ns: Namespace) -> Any:
     """The difference lies in the `none` step and in the ``{}`` input."""
@@ -1132,12 +1082,6 @@ def stream_values_skips_unchanged_steps(ns: Namespace) -> Any:
     Stream(None, mode=["values", "updates"]),
     Invoke(None),
     run_async=True,
-    xfail=(
-        "BUG: stream(None, config, stream_mode='values') on a finished thread yields the "
-        "current state once in LangGraph (as invoke(None) returns it); ours yields nothing. "
-        "Repro: START->a, invoke({'log': ['x']}); list(stream(None, cfg, "
-        "stream_mode='values')) -> [{'log': ['x', 'a']}] in LangGraph, [] in ours"
-    ),
 )
 def stream_resume_finished_thread(ns: Namespace) -> Any:
     b = _log_graph(ns, "a")
@@ -1335,12 +1279,6 @@ def updates_update_same_reducer_key_in_parallel(ns: Namespace) -> Any:
 @scenario(
     Invoke({"count": 0}),
     *STANDARD,
-    xfail=(
-        "BUG: Command(update=[(key, value), ...]) (a list of pairs, which LangGraph accepts "
-        "and applies in order, reducers included) raises InvalidUpdateError in ours. Repro: "
-        "node returns Command(update=[('count', 5), ('total', 2), ('total', 3)]) -> "
-        "LangGraph {'count': 5, 'total': 5}, ours InvalidUpdateError"
-    ),
 )
 def command_update_as_tuples(ns: Namespace) -> Any:
     def node(state: Counter) -> Any:

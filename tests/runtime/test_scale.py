@@ -208,4 +208,7 @@ async def test_1500_sessions_through_32_resident_actors(store_factory: Callable[
         stats = graph.statistics()
         assert stats.evictions_lru > 1000
         assert stats.rehydrations >= len(again) - 32
-        assert stats.active <= 32 + 64
+        # dirty actors wait for their flush; once it is done, memory is back to the bound
+        await graph.supervisor.flusher.flush()  # type: ignore[union-attr]
+        graph.supervisor.sweep()
+        assert graph.statistics().active <= 32
