@@ -49,9 +49,15 @@ def peak_rss_mb() -> float:
 
 
 async def run_one(
-    store_kind: str, durability: str, sessions: int, turns: int, concurrency: int, path: str
+    store_kind: str,
+    durability: str,
+    sessions: int,
+    turns: int,
+    concurrency: int,
+    path: str,
+    writer: str = "loop",
 ) -> dict[str, Any]:
-    store = MemoryStore() if store_kind == "memory" else SqliteStore(path)
+    store = MemoryStore() if store_kind == "memory" else SqliteStore(path, writer=writer)
     graph = build(store, durability=durability)
     latencies: list[float] = []
     next_session = 0
@@ -80,7 +86,7 @@ async def run_one(
     latencies.sort()
     n = len(latencies)
     return {
-        "store": store_kind,
+        "store": store_kind if store_kind == "memory" else f"sqlite/{writer}",
         "durability": durability,
         "sessions": sessions,
         "turns": turns,
@@ -106,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--store", choices=["memory", "sqlite", "both"], default="both")
     p.add_argument("--durability", choices=["async", "sync", "both"], default="both")
     p.add_argument("--repeat", type=int, default=1, help="runs per config; the median is shown")
+    p.add_argument(
+        "--writer",
+        choices=["thread", "loop"],
+        default="loop",
+        help="SqliteStore(writer=...): commits on a writer thread or on the event loop",
+    )
     p.add_argument("--json", action="store_true", help="print only JSON lines")
     args = p.parse_args(argv)
     stores = ["memory", "sqlite"] if args.store == "both" else [args.store]
@@ -119,7 +131,15 @@ def main(argv: list[str] | None = None) -> int:
                     path = os.path.join(tmp, f"bench-{store}-{mode}-{i}.db")
                     runs.append(
                         asyncio.run(
-                            run_one(store, mode, args.sessions, args.turns, args.concurrency, path)
+                            run_one(
+                                store,
+                                mode,
+                                args.sessions,
+                                args.turns,
+                                args.concurrency,
+                                path,
+                                args.writer,
+                            )
                         )
                     )
                 runs.sort(key=lambda r: r["turns_per_s"])
@@ -129,11 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.json:
         py = sys.version.split()[0]
         print(f"\nS={args.sessions} T={args.turns} C={args.concurrency} (python {py})")
-        head = f"{'store':8} {'durability':10} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
+        head = f"{'store':13} {'durability':10} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
         print(f"{head} {'RSS MB':>7} {'CPU us/turn':>12}")
         for r in results:
             print(
-                f"{r['store']:8} {r['durability']:10} {r['turns_per_s']:>9} "
+                f"{r['store']:13} {r['durability']:10} {r['turns_per_s']:>9} "
                 f"{r['p50_ms']:>8} {r['p99_ms']:>8} {r['peak_rss_mb']:>7} "
                 f"{r['cpu_us_per_turn']:>12}"
             )

@@ -8,15 +8,18 @@ per statement. Reads use their own aiosqlite connection, which WAL lets run besi
 
 Where the writer runs is ``writer=``:
 
-``"thread"`` (default)
-    On a private thread: the event loop never waits for SQLite.
-``"loop"``
+``"loop"`` (default)
     On the event loop thread itself, and WAL checkpoints on the reader's thread. The loop
     stalls for the length of each commit (a few microseconds per row), but no thread has to win
     the GIL back from a busy loop: every sqlite3 call releases the GIL and must retake it,
     and a loop that keeps calling ``select()`` keeps retaking it first, so under load a
     writer thread waits for it again and again. If another process holds the write lock,
     the write moves to the thread and waits there (``busy_timeout``), never on the loop.
+    Measured on the tutorial bench (S=1000, T=10, C=100, 2 cores): 19.7k turns/s, p99 15 ms,
+    against 11.7k turns/s, p99 95 ms with ``"thread"``.
+``"thread"``
+    On a private thread: the event loop never waits for SQLite; better when the process
+    has a core to spare that the loop does not compete for (little Python load).
 
 Errors: a failed write is rolled back completely. Disk full, I/O errors, a lock held too
 long and the like raise :class:`StoreUnavailableError` (try again later); a batch that can
@@ -79,7 +82,7 @@ class SqliteStore:
         *,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         busy_timeout: float = 5.0,
-        writer: Literal["thread", "loop"] = "thread",
+        writer: Literal["thread", "loop"] = "loop",
     ) -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}")

@@ -44,7 +44,7 @@ async def reader_pragma(store: SqliteStore, name: str) -> object:
 
 
 async def test_pragmas_and_schema_version(tmp_path: Path) -> None:
-    s = SqliteStore(tmp_path / "p.db", synchronous="FULL", busy_timeout=1.5)
+    s = SqliteStore(tmp_path / "p.db", synchronous="FULL", busy_timeout=1.5, writer="thread")
     await s.open()
     try:
         assert await writer_pragma(s, "journal_mode") == "wal"
@@ -325,3 +325,8 @@ def test_unclosed_store_does_not_hang_interpreter_exit(tmp_path: Path, writer: s
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "done"
+
+
+def test_default_writer_runs_on_the_loop(tmp_path: Path) -> None:
+    # measured faster under a busy loop (see stores/sqlite.py); a change must be deliberate
+    assert SqliteStore(tmp_path / "d.db").writer == "loop"
