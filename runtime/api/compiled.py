@@ -374,51 +374,56 @@ class CompiledGraph:
         self._need_checkpointer("get_thread")
         assert self.checkpointer is not None
         actor = self.supervisor.actor(thread_id)
-        row = await self.checkpointer.get_thread(thread_id)
-        if actor is not None:
+        if actor is not None and (actor.head.seq or actor.head.metadata is not None):
+            # resident: memory is the truth (its newest rows may not be written yet)
             h = actor.head
-            if row is None and h.seq == 0:
-                return None
             return ThreadInfo(
                 thread_id, h.status, iso(h.created_at), iso(h.updated_at), _meta(h.metadata), h.top
             )
+        row = await self.checkpointer.get_thread(thread_id)
         if row is None:
             return None
-        return ThreadInfo(
-            row.thread_id,
-            row.status,
-            iso(row.created_at),
-            iso(row.updated_at),
-            _meta(row.metadata),
-            row.head,
-        )
+        return _info(row)
 
     def get_thread(self, thread_id: str) -> ThreadInfo | None:
         return run_sync(self.aget_thread(thread_id), self._sync_loop())
 
     async def alist_threads(
-        self, *, status: str | None = None, limit: int | None = 100, offset: int = 0
+        self,
+        *,
+        status: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
     ) -> list[ThreadInfo]:
+        """Threads, most recently updated first; ``metadata`` keeps those whose metadata has
+        every given key with an equal value."""
         if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(  # type: ignore[no-any-return]
-                self.alist_threads(status=status, limit=limit, offset=offset)
+                self.alist_threads(status=status, metadata=metadata, limit=limit, offset=offset)
             )
         self._need_checkpointer("list_threads")
         assert self.checkpointer is not None
-        if self.supervisor.flusher is not None:
-            await self.supervisor.flusher.flush()  # thread rows are written with the batches
-        rows = await self.checkpointer.list_threads(status=status, limit=limit, offset=offset)
-        return [
-            ThreadInfo(
-                r.thread_id,
-                r.status,
-                iso(r.created_at),
-                iso(r.updated_at),
-                _meta(r.metadata),
-                r.head,
-            )
-            for r in rows
+        await self.aflush()  # thread rows are written with the batches
+        if not metadata:
+            rows = await self.checkpointer.list_threads(status=status, limit=limit, offset=offset)
+            return [_info(r) for r in rows]
+        found = [
+            info
+            for info in map(_info, await self.checkpointer.list_threads(status=status))
+            if all(info.metadata.get(k, _DONE) == v for k, v in metadata.items())
         ]
+        return found[offset : None if limit is None else offset + limit]
+
+    async def aflush(self) -> None:
+        """Wait until every checkpoint acknowledged so far is committed by the store."""
+        if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
+            return await self._forward(self.aflush())  # type: ignore[no-any-return]
+        if self.supervisor.flusher is not None:
+            await self.supervisor.flusher.flush()
+
+    def flush(self) -> None:
+        run_sync(self.aflush(), self._sync_loop())
 
     def list_threads(self, **kwargs: Any) -> list[ThreadInfo]:
         return run_sync(self.alist_threads(**kwargs), self._sync_loop())
@@ -521,6 +526,17 @@ class CompiledGraph:
             raise ValueError(
                 f"{what} needs a checkpointer: compile(checkpointer=SqliteSaver('app.db'))"
             )
+
+
+def _info(row: Any) -> ThreadInfo:
+    return ThreadInfo(
+        row.thread_id,
+        row.status,
+        iso(row.created_at),
+        iso(row.updated_at),
+        _meta(row.metadata),
+        row.head,
+    )
 
 
 def _meta(raw: bytes | None) -> dict[str, Any]:

@@ -211,3 +211,24 @@ async def test_caller_objects_are_not_shared_with_the_session(
         mine.append("changed later")  # must not reach the session
         out = await graph.ainvoke({}, cfg("c"))
         assert out == {"messages": ["from the caller"], "turns": 2}
+
+
+async def test_thread_lifecycle(store_factory: Callable[[], Any]) -> None:
+    graph = tutorial_builder().compile(checkpointer=store_factory())
+    async with graph:
+        made = await graph.acreate_thread("t1", metadata={"user": "ada", "plan": "pro"})
+        assert (made.thread_id, made.status, made.metadata) == (
+            "t1",
+            "idle",
+            {"user": "ada", "plan": "pro"},
+        )
+        await graph.acreate_thread("t2", metadata={"user": "bob"}, values={"messages": ["hi"]})
+        assert (await graph.aget_state(cfg("t2"))).values == {"messages": ["hi"]}
+        assert [t.thread_id for t in await graph.alist_threads(metadata={"user": "ada"})] == ["t1"]
+        await graph.ainvoke({"messages": []}, cfg("t1"))
+        assert (await graph.aget_thread("t1")).checkpoints == 3  # type: ignore[union-attr]
+        assert await graph.adelete_thread("t2")
+        assert await graph.aget_thread("t2") is None
+        assert (await graph.aget_state(cfg("t2"))).values == {}
+        await graph.aflush()
+        assert graph.statistics().dirty == 0
