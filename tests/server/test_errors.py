@@ -116,10 +116,13 @@ async def test_503_store_unavailable(lab: Lab) -> None:
         await client.post("/threads", json={"thread_id": "f", "assistant_id": "flaky"})
         lab.flaky.down = True
         try:
-            r = await client.get("/threads/f", params={"assistant_id": "flaky"})
+            # a thread not in memory: answering needs the store, which is down
+            r = await client.get("/threads/not-resident", params={"assistant_id": "flaky"})
             error(r, 503, "StoreUnavailableError")
         finally:
             lab.flaky.down = False
+        r = await client.get("/threads/not-resident", params={"assistant_id": "flaky"})
+        assert r.status_code == 404
         r = await client.get("/threads/f", params={"assistant_id": "flaky"})
         assert r.status_code == 200
 
