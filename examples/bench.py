@@ -56,9 +56,10 @@ async def run_one(
     concurrency: int,
     path: str,
     writer: str = "loop",
+    sync_nodes: str = "auto",
 ) -> dict[str, Any]:
     store = MemoryStore() if store_kind == "memory" else SqliteStore(path, writer=writer)
-    graph = build(store, durability=durability)
+    graph = build(store, durability=durability, sync_nodes=sync_nodes)
     latencies: list[float] = []
     next_session = 0
 
@@ -88,6 +89,7 @@ async def run_one(
     return {
         "store": store_kind if store_kind == "memory" else f"sqlite/{writer}",
         "durability": durability,
+        "sync_nodes": sync_nodes,
         "sessions": sessions,
         "turns": turns,
         "concurrency": concurrency,
@@ -118,6 +120,13 @@ def main(argv: list[str] | None = None) -> int:
         default="loop",
         help="SqliteStore(writer=...): commits on a writer thread or on the event loop",
     )
+    p.add_argument(
+        "--sync-nodes",
+        choices=["auto", "inline", "thread"],
+        default="auto",
+        help="compile(sync_nodes=...): 'thread' runs the tutorial's sync node in worker "
+        "threads, as LangGraph does, to measure what that costs",
+    )
     p.add_argument("--json", action="store_true", help="print only JSON lines")
     args = p.parse_args(argv)
     stores = ["memory", "sqlite"] if args.store == "both" else [args.store]
@@ -139,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                                 args.concurrency,
                                 path,
                                 args.writer,
+                                args.sync_nodes,
                             )
                         )
                     )

@@ -234,7 +234,7 @@ class ThreadState:
         self.checkpoint_at = now
         self.next = next_nodes
         self.extra = extra
-        self.writers = tuple(t[0] for t in tasks)
+        self.writers = (tasks[0][0],) if len(tasks) == 1 else tuple(t[0] for t in tasks)
         self.updated_at = now
         return row
 

@@ -241,7 +241,7 @@ class Engine:
         raw = codec.encode_value(input, what="input", thread_id=head.thread_id)
         # deepcopy, not a decode of `raw`: reducers see tuples as tuples, as in LangGraph
         # (add_messages reads ("user", "hi") as one message)
-        writes = self.plan.input_writes(copy.deepcopy(input), head.thread_id)
+        writes = self.plan.input_writes(copy.deepcopy(input) if input else {}, head.thread_id)
         step = head.step + 1
         on_row(
             head.commit(
@@ -273,6 +273,29 @@ class Engine:
     ) -> tuple[str, ...] | None:
         """Run the head's next step; returns the names that ran, or ``None`` if it paused."""
         step = head.step + 1
+        if (
+            on_event is None
+            and head.pending is None
+            and len(head.next) == 1
+            and ("sends" not in head.extra)
+        ):
+            # The common step, kept short: one pulled node, nothing paused, nobody streaming.
+            ran = head.next
+            name = ran[0]
+            r = await self._run_task(Task(name), head, cfg, step, None)
+            if r.interrupt is None:
+                await self._finish_step(
+                    head,
+                    step,
+                    [r],
+                    meta,
+                    on_row,
+                    None,
+                    [(name, r.duration, [c for c, _ in r.writes])],
+                )
+                return ran
+            on_row(head.commit_pending(PendingStep({}, [(name, r.interrupt)]), metadata=meta))
+            return None
         tasks = self.plan.tasks(head)
         pending = head.pending
         done: dict[str, list[tuple[str, Any]]] = pending.done if pending is not None else {}
