@@ -175,16 +175,31 @@ class Planner:
         return new, changed
 
     # -- routing -------------------------------------------------------------------------
-    async def routes(self, results: list[TaskResult], encoded: bytes, thread_id: str) -> list[Any]:
-        """Targets chosen by conditional edges out of the tasks that ran: names and Sends."""
+    async def routes(
+        self,
+        results: list[TaskResult],
+        encoded: bytes,
+        thread_id: str,
+        before: dict[str, Any],
+        step: int,
+    ) -> list[Any]:
+        """Targets chosen by conditional edges out of the tasks that ran: names and Sends.
+
+        A path function sees the state before the step plus its own node's writes only (as
+        in LangGraph), not its siblings'. ``encoded`` is the whole step's result, which is
+        exactly that when one task ran.
+        """
         branches = self.spec.branches
         if not branches:
             return _NO_ROUTES
         routes: list[Any] = []
         for r in results:
+            own = encoded
+            if len(results) > 1 and r.task.name in branches:
+                own = codec.encode(self.apply_writes(before, [r], thread_id, step)[0])
             for branch in branches.get(r.task.name, ()):
                 # Path functions get a private copy too: they are user code.
-                state = self.spec.to_state(codec.decode(encoded))
+                state = self.spec.to_state(codec.decode(own))
                 call = branch.path
                 ret = await call.fn(state) if call.is_async else call.fn(state)
                 got = ret if isinstance(ret, list | tuple) else [ret]

@@ -320,7 +320,10 @@ class Engine:
         if len(todo) == 1:
             results = [await self._run_task(todo[0], head, cfg, step, writer)]
         else:
-            results = await self._run_many(todo, head, cfg, step, writer)
+            results, failure = await self._run_many(todo, head, cfg, step, writer)
+            if failure is not None:
+                self._keep_finished(head, results, done, meta, on_row, on_event)
+                raise failure
         if debug:
             for r in results:
                 on_event(
@@ -373,7 +376,9 @@ class Engine:
     ) -> None:
         new_values, changes, encoded = self._apply(head, step, results)
         if self.spec.branches:
-            routes = await self.plan.routes(results, encoded or head.encoded(), head.thread_id)
+            routes = await self.plan.routes(
+                results, encoded or head.encoded(), head.thread_id, head.values, step
+            )
         else:
             routes = _NO_ROUTES
         self._commit(
@@ -542,7 +547,9 @@ class Engine:
 
     async def _run_many(
         self, tasks: list[Task], head: ThreadState, cfg: RunConfig, step: int, writer: Any
-    ) -> list[TaskResult]:
+    ) -> tuple[list[TaskResult], BaseException | None]:
+        """Run a step's tasks concurrently. On a failure the others are cancelled and the
+        ones that had finished are returned with the first error."""
         futs = [asyncio.ensure_future(self._run_task(t, head, cfg, step, writer)) for t in tasks]
         try:
             done, pending = await asyncio.wait(futs, return_when=asyncio.FIRST_EXCEPTION)
@@ -556,8 +563,33 @@ class Engine:
                 f.cancel()
             if pending:
                 await asyncio.wait(pending)
-            raise failed[0].exception()  # type: ignore[misc]
-        return [f.result() for f in futs]
+            finished = [
+                f.result() for f in futs if f.done() and not f.cancelled() and f.exception() is None
+            ]
+            return finished, failed[0].exception()
+        return [f.result() for f in futs], None
+
+    def _keep_finished(
+        self,
+        head: ThreadState,
+        finished: list[TaskResult],
+        done: dict[str, list[tuple[str, Any]]],
+        meta: dict[str, Any],
+        on_row: RowSink,
+        on_event: EventSink | None,
+    ) -> None:
+        """A sibling failed: keep the finished tasks' writes (LangGraph's pending writes),
+        so that resuming runs only what failed."""
+        kept = [r for r in finished if r.interrupt is None]
+        if not kept:
+            return
+        if on_event is not None:
+            for r in kept:
+                on_event("updates", {r.task.name: _copy(dict(r.writes)) or None})
+        previous = head.pending
+        step_done = {**done, **{r.task.key: r.writes for r in kept}}
+        resume = previous.resume if previous is not None else {}
+        on_row(head.commit_pending(PendingStep(step_done, [], resume), metadata=meta))
 
     # -- update_state --------------------------------------------------------------------
     async def update(

@@ -438,15 +438,6 @@ def conditional_entry_point(ns: Namespace) -> Any:
 @scenario(
     Invoke({"log": ["in"]}),
     *STANDARD,
-    xfail=(
-        "BUG: a conditional edge's path function sees, in LangGraph, the state before the "
-        "step plus only its own node's writes (the branch runs inside that node's task); "
-        "ours calls it with the state after every write of the step, parallel nodes' "
-        "included. Repro: START->a, START->b (each appends its name to an operator.add "
-        "list), add_conditional_edges('a', lambda s: 'two' if len(s['log']) == 2 else "
-        "'three'); invoke({'log': ['in']}): LangGraph routes to 'two' (sees [in, a]), ours "
-        "to 'three' (sees [in, a, b])"
-    ),
 )
 def conditional_edge_sees_own_writes(ns: Namespace) -> Any:
     def route(state: Log) -> str:
@@ -642,18 +633,6 @@ def mutate_then_raise(ns: Namespace) -> Any:
     *STANDARD,
     Invoke(None),
     *STANDARD,
-    xfail=(
-        "BUG: when one of two parallel nodes raises, LangGraph keeps the successful "
-        "node's writes as pending writes of the step: get_state shows them in `values` and "
-        "only the failed node in `next` (tasks still list both), and invoke(None) re-runs "
-        "only the failed node. Ours discards the whole step (values without the successful "
-        "write, next=('ok', 'bad')) and invoke(None) re-runs both, so the successful node "
-        "runs twice. Repro: START->a, a->ok, a->bad (bad raises on its first call), "
-        "invoke({'log': []}) raises UserError on both; get_state: LangGraph "
-        "values={'log': ['a', 'ok1']}, next=('bad',); ours values={'log': ['a']}, "
-        "next=('ok', 'bad'); then invoke(None): LangGraph log [a, bad, ok1], ours "
-        "[a, bad, ok2]"
-    ),
 )
 def parallel_node_exception(ns: Namespace) -> Any:
     calls: list[str] = []
