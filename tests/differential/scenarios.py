@@ -338,7 +338,8 @@ def join_progress_across_turns(ns: Namespace) -> Any:
     Invoke({"log": []}),
     History(),
     xfail=(
-        "ON PURPOSE (README, differences): while a join add_edge([b2, c], d) waits (c ran, b2 not yet), LangGraph's "
+        "ON PURPOSE (README, differences): "
+        "while a join add_edge([b2, c], d) waits (c ran, b2 not yet), LangGraph's "
         "snapshot of that step lists the join target in `next` and `tasks` although it "
         "does not run in the next step; ours lists only the nodes that will run. Repro: "
         "START->a, a->b1->b2, a->c, [b2, c]->d: history entry of step 2 has next "
@@ -510,7 +511,8 @@ def recursion_limit_exceeded(ns: Namespace) -> Any:
     Invoke(None, config={"recursion_limit": 3}),
     GetState(),
     xfail=(
-        "ON PURPOSE (README, differences): invoke(None) resuming a thread whose head has `next` runs recursion_limit + 2 "
+        "ON PURPOSE (README, differences): "
+        "invoke(None) resuming a thread whose head has `next` runs recursion_limit + 2 "
         "node steps in LangGraph before GraphRecursionError (its stop = next step + limit "
         "+ 1, and a resume has no input/START step to spend); ours runs recursion_limit "
         "steps. Repro: loop node `spin` (count += 1, always loops), invoke({'count': 0}, "
@@ -528,7 +530,8 @@ def recursion_limit_on_resume(ns: Namespace) -> Any:
     Invoke({"log": []}, config={"recursion_limit": 3}),
     *STANDARD,
     xfail=(
-        "ON PURPOSE (README, differences): a turn whose node steps number exactly recursion_limit raises "
+        "ON PURPOSE (README, differences): "
+        "a turn whose node steps number exactly recursion_limit raises "
         "GraphRecursionError in LangGraph (after running and committing all of them: its "
         "tick checks the limit before noticing there is nothing left to run); ours returns "
         "normally. Repro: chain START->a->b->c, invoke({'log': []}, "
@@ -817,7 +820,8 @@ def interrupt_parallel_pending(ns: Namespace) -> Any:
     Invoke(lambda ns: ns.Command(resume="yes")),
     History(),
     xfail=(
-        "NOT IMPLEMENTED (planned): get_state_history() entries of a checkpoint paused by interrupt() carry no "
+        "NOT IMPLEMENTED (planned): "
+        "get_state_history() entries of a checkpoint paused by interrupt() carry no "
         "interrupts in ours (`interrupts` == () and every task's `interrupts` == ()), while "
         "get_state() on the paused thread shows them; LangGraph shows them in the history "
         "too, also after the resume. Repro: START->ask (ask calls interrupt('q0')), "
@@ -1074,7 +1078,8 @@ def stream_resume_finished_thread(ns: Namespace) -> Any:
     Stream({"last": "y"}, mode=["updates", "values"], thread="2"),
     Stream({"log": ["boom"]}, mode="updates", thread="3"),
     xfail=(
-        "NOT IMPLEMENTED (planned): in a step that fails (two writes to a LastValue key, or a parallel node "
+        "NOT IMPLEMENTED (planned): "
+        "in a step that fails (two writes to a LastValue key, or a parallel node "
         "raising), LangGraph has already streamed the `updates` event of each task that "
         "finished, then raises; ours raises without streaming any event of that step. "
         "Repro: START->a, START->b, both return {'last': ...}: "
@@ -1105,7 +1110,8 @@ def stream_updates_of_failed_step(ns: Namespace) -> Any:
     *STANDARD,
     run_async=True,
     xfail=(
-        "ON PURPOSE (README, differences): invoke() of a turn in which nothing was written (input {} and nodes that "
+        "ON PURPOSE (README, differences): "
+        "invoke() of a turn in which nothing was written (input {} and nodes that "
         "return None) returns None in LangGraph (its output is the last `values` event, "
         "and none is emitted, see stream_values_skips_unchanged_steps); ours returns the "
         "state. Repro: START->a with a returning None: invoke({}, cfg) on a new thread -> "
@@ -1276,7 +1282,8 @@ def command_update_as_tuples(ns: Namespace) -> Any:
     Invoke({"log": ["ok"]}),
     GetState(),
     xfail=(
-        "ON PURPOSE (README, differences): an input that is not a dict (invoke('just a string') / invoke(['a', 'list'])) "
+        "ON PURPOSE (README, differences): "
+        "an input that is not a dict (invoke('just a string') / invoke(['a', 'list'])) "
         "raises InvalidUpdateError on both, but LangGraph first commits the input checkpoint "
         "(source 'input', next ('__start__',)) and fails in the START task, so each bad "
         "input advances the thread's step by one; ours rejects it before any checkpoint. "
@@ -1295,7 +1302,8 @@ def invalid_input_types(ns: Namespace) -> Any:
     Invoke({"route": "unmapped"}),
     *STANDARD,
     xfail=(
-        "ON PURPOSE (README, differences): a path function returning a value missing from its path_map dict raises "
+        "ON PURPOSE (README, differences): "
+        "a path function returning a value missing from its path_map dict raises "
         "KeyError in LangGraph, InvalidUpdateError in ours (make ours' error also a "
         "KeyError, as GraphDefinitionError is also a ValueError); and LangGraph keeps the "
         "step (the node's writes committed, next=()), ours discards it (next=('start',), "
@@ -1323,7 +1331,8 @@ def conditional_value_not_in_path_map(ns: Namespace) -> Any:
     Invoke({"route": "nowhere"}),
     *STANDARD,
     xfail=(
-        "ON PURPOSE (README, differences): a path function without path_map returning a name that is no node: "
+        "ON PURPOSE (README, differences): "
+        "a path function without path_map returning a name that is no node: "
         "LangGraph logs a warning ('wrote to unknown channel branch:to:nowhere, ignoring "
         "it') and that branch ends (the turn returns normally); ours raises "
         "InvalidUpdateError. Repro: add_conditional_edges('start', lambda s: s['route']), "
