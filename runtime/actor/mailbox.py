@@ -53,16 +53,15 @@ class Mailbox(Generic[T]):
             )
         self._items.append(item)
         self._puts += 1
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        self._wake()
 
     def put_front(self, item: T) -> None:
         """Put ``item`` first, past the bound: it runs next (``interrupt``/``rollback``)."""
         self._items.appendleft(item)
         self._puts += 1
+        self._wake()
+
+    def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
