@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from runtime.engine import RunConfig, ThreadState
+from runtime.engine.interrupts import PendingStep
 from runtime.engine.replay import chain, rebuild, states_forward
 from runtime.errors import InvalidConfigError
 from runtime.graph.spec import START, GraphSpec
@@ -317,9 +318,9 @@ class CompiledGraph:
         tid = cfg.thread_id
         before_seq = parse_config(before).checkpoint_id if before is not None else None
         upto = cfg.checkpoint_id
-        snaps = []
-        for row, record, values in states_forward(await self.supervisor.chain_rows(tid, None)):
-            snaps.append((row, record, values))
+        paused: dict[int, PendingStep] = {}
+        rows = await self.supervisor.chain_rows(tid, None)
+        snaps = list(states_forward(rows, paused))
         count = 0
         for row, record, values in reversed(snaps):
             if upto is not None and row.seq != upto:  # LangGraph: that checkpoint only
@@ -332,6 +333,7 @@ class CompiledGraph:
             if limit is not None and count >= limit:
                 break
             count += 1
+            interrupts, per_task = _paused_interrupts(paused.get(row.seq), tuple(record.next))
             yield snapshot(
                 tid,
                 row.seq,
@@ -342,6 +344,8 @@ class CompiledGraph:
                 record.source,
                 record.metadata,
                 record.created_at,
+                task_interrupts=per_task,
+                interrupts=interrupts,
             )
 
     def get_state_history(self, config: Any, **kwargs: Any) -> Iterator[StateSnapshot]:
@@ -526,6 +530,18 @@ class CompiledGraph:
             raise ValueError(
                 f"{what} needs a checkpointer: compile(checkpointer=SqliteSaver('app.db'))"
             )
+
+
+def _paused_interrupts(
+    pending: PendingStep | None, tasks: tuple[str, ...]
+) -> tuple[tuple[Any, ...], dict[int, tuple[Any, ...]]]:
+    """Interrupts of a checkpoint's paused step, overall and by task position (as LangGraph
+    shows them in history, also after the answer came)."""
+    if pending is None or not pending.interrupts:
+        return (), {}
+    by_key = dict(pending.interrupts)
+    per_task = {i: (by_key[name],) for i, name in enumerate(tasks) if name in by_key}
+    return tuple(by_key.values()), per_task
 
 
 def _info(row: Any) -> ThreadInfo:

@@ -122,10 +122,13 @@ def checkout(head: ThreadState, path: list[CheckpointRow], *, top: int) -> Threa
 
 def states_forward(
     rows: Iterable[CheckpointRow],
+    paused: dict[int, PendingStep] | None = None,
 ) -> Iterable[tuple[CheckpointRow, Checkpoint, dict[str, Any]]]:
     """Every checkpoint's values, oldest first, computing each from its parent's.
 
     Values dicts share unchanged objects with their parent's; callers copy what they hand out.
+    Hidden pending records are not yielded; with ``paused`` given, the latest paused step
+    of each checkpoint is put there by the checkpoint's id.
     """
     states: dict[int, dict[str, Any]] = {}
     for row in rows:
@@ -144,3 +147,5 @@ def states_forward(
         states[row.seq] = values
         if record.source != PENDING:
             yield row, record, values
+        elif paused is not None and row.parent is not None:
+            paused[row.parent] = PendingStep.from_extra(record.extra.get("pending", {}))

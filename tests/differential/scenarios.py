@@ -819,15 +819,6 @@ def interrupt_parallel_pending(ns: Namespace) -> Any:
     History(),
     Invoke(lambda ns: ns.Command(resume="yes")),
     History(),
-    xfail=(
-        "NOT IMPLEMENTED (planned): "
-        "get_state_history() entries of a checkpoint paused by interrupt() carry no "
-        "interrupts in ours (`interrupts` == () and every task's `interrupts` == ()), while "
-        "get_state() on the paused thread shows them; LangGraph shows them in the history "
-        "too, also after the resume. Repro: START->ask (ask calls interrupt('q0')), "
-        "invoke({'log': []}); list(get_state_history(cfg))[0].interrupts -> "
-        "(Interrupt('q0'),) in LangGraph, () in ours"
-    ),
 )
 def interrupts_in_history(ns: Namespace) -> Any:
     return _ask_graph(ns, 1)
