@@ -55,6 +55,8 @@ class RuntimeStatistics(msgspec.Struct, frozen=True):
     """Turns running now."""
     turns: int
     """Turns finished (successfully or not)."""
+    activating: int
+    """Activations (rehydrations) in flight now."""
     rejected: int
     """Turns refused: mailbox full or busy under ``reject``."""
     interrupts: int
@@ -87,6 +89,9 @@ class Supervisor:
         flush_interval: float = 0.005,
         drain_timeout: float = 30.0,
         sync_nodes: SyncNodes = "auto",
+        max_activating: int = 256,
+        max_dirty: int = 200_000,
+        backpressure_timeout: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         check_choice("durability", durability, DURABILITIES)
@@ -108,6 +113,12 @@ class Supervisor:
         self.multitask_strategy = multitask_strategy
         self.flush_interval = flush_interval
         self.drain_timeout = drain_timeout
+        self.max_activating = max_activating
+        """Rehydrations in flight at once: a burst of cold sessions queues here instead of
+        flooding the store with reads."""
+        self.max_dirty = max_dirty
+        self.backpressure_timeout = backpressure_timeout
+        self._activation_slots: asyncio.Semaphore | None = None
         self.clock = clock
         self.loop: asyncio.AbstractEventLoop | None = None
         self.flusher: Flusher | None = None
@@ -154,11 +165,17 @@ class Supervisor:
                 await self.memory_store.open()
             if self.checkpointer is not None:
                 await self.checkpointer.open()
-                self.flusher = Flusher(self.checkpointer, flush_interval=self.flush_interval)
+                self.flusher = Flusher(
+                    self.checkpointer,
+                    flush_interval=self.flush_interval,
+                    max_dirty=self.max_dirty,
+                    backpressure_timeout=self.backpressure_timeout,
+                )
                 if self._orphans is not None:
                     self.flusher.adopt(*self._orphans)
                     self._orphans = None
                 self.flusher.start()
+            self._activation_slots = asyncio.Semaphore(self.max_activating)
             self._sweeper = loop.create_task(self._sweep_loop(), name="session-sweeper")
             self.loop = loop
             self._starting.set_result(None)
@@ -373,7 +390,9 @@ class Supervisor:
         fut: asyncio.Future[SessionActor] = loop.create_future()
         self._activating[tid] = fut
         try:
-            head = await self.load_head(tid)
+            assert self._activation_slots is not None
+            async with self._activation_slots:
+                head = await self.load_head(tid)
             actor = self._actors.get(tid)
             if actor is None:
                 assert self.flusher is not None
@@ -516,6 +535,7 @@ class Supervisor:
             queued=sum(len(a.mailbox) for a in actors),
             in_flight=sum(1 for a in actors if a.busy),
             turns=s["turns"],
+            activating=len(self._activating),
             rejected=s["rejected"],
             interrupts=s["interrupts"],
             rollbacks=s["rollbacks"],

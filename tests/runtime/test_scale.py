@@ -18,8 +18,10 @@ from runtime import (
     SessionBusyError,
     ShuttingDownError,
     StateGraph,
+    StoreUnavailableError,
 )
 from runtime.actor import SessionActor
+from stores import MemoryStore
 
 from .conftest import cfg, tutorial_builder
 
@@ -212,3 +214,80 @@ async def test_1500_sessions_through_32_resident_actors(store_factory: Callable[
         await graph.supervisor.flusher.flush()  # type: ignore[union-attr]
         graph.supervisor.sweep()
         assert graph.statistics().active <= 32
+
+
+class FlakyStore(MemoryStore):
+    """A memory store whose writes fail while ``down`` (a store outage)."""
+
+    down = False
+
+    async def write_batch(self, batch: Any) -> None:
+        if self.down:
+            raise StoreUnavailableError("the disk is on fire (test)")
+        await super().write_batch(batch)
+
+
+async def test_backpressure_then_store_unavailable_and_nothing_lost() -> None:
+    store = FlakyStore()
+    graph = tutorial_builder().compile(
+        checkpointer=store, max_dirty=6, backpressure_timeout=0.2, flush_interval=0
+    )
+    async with graph:
+        store.down = True
+        await graph.ainvoke({"messages": []}, cfg("a"))  # 3 dirty checkpoints, acknowledged
+        await graph.ainvoke({}, cfg("a"))  # 6: the bound
+        with pytest.raises(StoreUnavailableError, match="max_dirty=6"):
+            await graph.ainvoke({}, cfg("a"))  # waited for the store, then refused
+        assert (await graph.aget_state(cfg("a"))).values["messages"] == ["Hello from the agent"] * 2
+        assert graph.statistics().flush_failures > 0
+        store.down = False
+        await graph.aflush()  # the outage is over: every acknowledged checkpoint is written
+        rows = await store.list_checkpoints("a")
+        assert len(rows) == 6
+        assert len((await graph.ainvoke({}, cfg("a")))["messages"]) == 3
+
+
+async def test_a_message_racing_its_actors_eviction_reaches_the_next_activation(
+    store_factory: Callable[[], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph = tutorial_builder().compile(checkpointer=store_factory())
+    async with graph:
+        await graph.ainvoke({"messages": []}, cfg("r"))
+        await graph.aflush()
+        sup = graph.supervisor
+        real = sup._activate
+        raced = []
+
+        async def activate_then_lose_the_race(tid: str) -> Any:
+            actor = await real(tid)
+            if not raced:  # the sweeper evicts it before this caller gets to its mailbox
+                raced.append(actor)
+                sup._evict(tid, actor, "idle")
+            return actor
+
+        sup._evict("r", sup.actor("r"), "idle")  # type: ignore[arg-type]  # cold again
+        monkeypatch.setattr(sup, "_activate", activate_then_lose_the_race)
+        out = await graph.ainvoke({}, cfg("r"))
+        assert len(out["messages"]) == 2  # delivered to the next activation, history intact
+        assert raced and raced[0].stopped and sup.actor("r") is not raced[0]
+
+
+async def test_cold_burst_is_bounded_by_max_activating(store_factory: Callable[[], Any]) -> None:
+    graph = tutorial_builder().compile(checkpointer=store_factory(), max_activating=2)
+    async with graph:
+        sup = graph.supervisor
+        peak = 0
+        real_load = sup.load_head
+
+        async def load(tid: str, *, activation: bool = True) -> Any:
+            nonlocal peak
+            slots = sup._activation_slots
+            assert slots is not None
+            peak = max(peak, 2 - slots._value)  # activations holding a slot right now
+            await asyncio.sleep(0)  # let others try to get in meanwhile
+            return await real_load(tid, activation=activation)
+
+        sup.load_head = load  # type: ignore[method-assign]
+        await asyncio.gather(*(graph.ainvoke({"messages": []}, cfg(f"c{i}")) for i in range(20)))
+        assert peak == 2
+        assert graph.statistics().activations == 20
