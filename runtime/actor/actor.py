@@ -164,6 +164,8 @@ class SessionActor:
             # supervisor can still fail this caller instead of leaving it waiting forever.
             self.current = env
             await self._handle(env)
+            # an idle actor must not keep its last envelope (config, input, future) alive
+            del env
 
     async def _handle(self, env: Envelope) -> None:
         fut = env.future

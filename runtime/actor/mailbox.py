@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from typing import Generic, TypeVar
 
 import msgspec
@@ -25,7 +24,9 @@ class MailboxStatistics(msgspec.Struct, frozen=True):
 class Mailbox(Generic[T]):
     """FIFO of bounded size with one consumer.
 
-    A deque plus one waiter future: cheaper than ``asyncio.Queue`` on the hot path, and
+    A list plus one waiter future: cheaper than ``asyncio.Queue`` on the hot path (and than a
+    deque at rest: an empty deque holds ~700 bytes, and thousands of idle actors each hold a
+    mailbox; mailboxes are short, so taking from the front of a list is cheap), and
     ``put_nowait`` refuses at once when full instead of making callers wait (overload
     should surface as an error a server can turn into a 503, not as unbounded latency).
     """
@@ -33,7 +34,7 @@ class Mailbox(Generic[T]):
     __slots__ = ("_items", "_max", "_puts", "_rejected", "_waiter", "thread_id")
 
     def __init__(self, max_size: int, thread_id: str = "") -> None:
-        self._items: deque[T] = deque()
+        self._items: list[T] = []
         self._max = max_size
         self._waiter: asyncio.Future[None] | None = None
         self._puts = 0
@@ -57,7 +58,7 @@ class Mailbox(Generic[T]):
 
     def put_front(self, item: T) -> None:
         """Put ``item`` first, past the bound: it runs next (``interrupt``/``rollback``)."""
-        self._items.appendleft(item)
+        self._items.insert(0, item)
         self._puts += 1
         self._wake()
 
@@ -79,14 +80,14 @@ class Mailbox(Generic[T]):
 
     def get_nowait(self) -> T:
         """The first message; the mailbox must not be empty."""
-        return self._items.popleft()
+        return self._items.pop(0)
 
     async def get(self) -> T:
         items = self._items
         while not items:
             waiter = self._waiter = asyncio.get_running_loop().create_future()
             await waiter
-        return items.popleft()
+        return items.pop(0)
 
     def drain(self) -> list[T]:
         """Take everything queued (shutdown, eviction races)."""
