@@ -468,12 +468,16 @@ class Supervisor:
         over = len(self._actors) - self.max_active
         if over <= 0:
             return
-        for tid, actor in list(self._actors.items()):
-            if over <= 0:
-                break
+        # From the least recently used end, and only as far as needed: this runs on every
+        # activation past max_active, so it must not walk all resident actors.
+        victims = []
+        for tid, actor in self._actors.items():
             if actor.idle and not actor.head.dirty and actor is not keep:
-                self._evict(tid, actor, "lru")
-                over -= 1
+                victims.append((tid, actor))
+                if len(victims) == over:
+                    break
+        for tid, actor in victims:
+            self._evict(tid, actor, "lru")
 
     def sweep(self) -> int:
         """Evict idle actors past ``idle_timeout`` and LRU ones over ``max_active``.
