@@ -37,9 +37,28 @@ class NodeInterrupt(BaseException):
 class TaskContext:
     """What code running inside a node can reach."""
 
-    __slots__ = ("count", "node", "resume", "step", "store", "thread_id", "writer")
+    __slots__ = ("count", "node", "resume", "shared", "step", "store", "thread_id", "writer")
 
     def __init__(
+        self,
+        thread_id: str,
+        node: str,
+        step: int,
+        resume: list[Any],
+        writer: Callable[[Any], None] | None,
+        store: Any,
+    ) -> None:
+        self.thread_id = thread_id
+        self.node = node
+        self.step = step
+        self.resume = resume
+        self.count = 0
+        self.writer = writer
+        self.store = store
+        self.shared = False
+        """Reused for every single-task step run in one asyncio task (set once there)."""
+
+    def refill(
         self,
         thread_id: str,
         node: str,

@@ -65,6 +65,8 @@ class Planner:
         for sources, target in spec.joins:
             for s in sources:
                 self.joins_by_source.setdefault(s, []).append((sources, target))
+        # Pulled tasks are immutable: one per node, made once.
+        self.pull = {name: Task(name) for name in (START, *spec.nodes)}
         # Where a node goes when it has only static edges (no branch or join): decided once
         # here instead of on every step.
         self.static_next: dict[str, tuple[str, ...]] = {}
@@ -78,7 +80,7 @@ class Planner:
     def tasks(self, head: ThreadState) -> list[Task]:
         sends = head.extra.get("sends")
         if not sends:
-            return [Task(n) for n in head.next]
+            return [self.pull[n] for n in head.next]
         pulls = head.next[len(sends) :]
         return [Task(node, arg, i) for i, (node, arg) in enumerate(sends)] + [
             Task(n) for n in pulls

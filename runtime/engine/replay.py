@@ -10,7 +10,7 @@ from stores.errors import CorruptCheckpointError
 from stores.records import Checkpoint, CheckpointRow
 
 from .interrupts import PENDING, PendingStep
-from .state import ThreadState, apply_changes
+from .state import MIN_SNAPSHOT_SPACING, ThreadState, apply_changes
 
 
 def decode_row(row: CheckpointRow) -> Checkpoint:
@@ -113,7 +113,7 @@ def checkout(head: ThreadState, path: list[CheckpointRow], *, top: int) -> Threa
     head.writers = tuple(t[0] for t in record.tasks)
     head.pending = pending
     head.base = last.base
-    head.snapshot_bytes = len(path[0].payload)
+    head.snapshot_bytes = max(len(path[0].payload), MIN_SNAPSHOT_SPACING)
     head.delta_bytes = sum(len(r.payload) for r in path[1:])
     head.delta_count = len(path) - 1
     head.updated_at = record.created_at

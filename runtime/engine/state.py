@@ -189,7 +189,7 @@ class ThreadState:
         snapshot = (
             self.base == 0
             or self.seq != self.top
-            or self.delta_bytes + size >= max(self.snapshot_bytes, MIN_SNAPSHOT_SPACING)
+            or self.delta_bytes + size >= self.snapshot_bytes
             or self.delta_count >= MAX_DELTAS
         )
         if snapshot:
@@ -219,7 +219,9 @@ class ThreadState:
             self.base = seq
             self.delta_bytes = 0
             self.delta_count = 0
-            self.snapshot_bytes = len(payload)
+            # the deltas may grow to the snapshot's size (but at least MIN_SNAPSHOT_SPACING)
+            # before the next snapshot: stored once here, not recomputed per checkpoint
+            self.snapshot_bytes = max(len(payload), MIN_SNAPSHOT_SPACING)
         else:
             self.delta_bytes += size
             self.delta_count += 1

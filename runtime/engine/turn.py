@@ -37,6 +37,7 @@ log = logging.getLogger("runtime.engine")
 _NO_TASKS: list[tuple[str, float, list[str]]] = []
 _NO_EXTRA: dict[str, Any] = {}
 _NO_ROUTES: list[Any] = []
+_NO_RESUME: list[Any] = []
 INTERRUPT_KEY = "__interrupt__"
 
 
@@ -102,7 +103,11 @@ class Engine:
         before = self.spec.interrupt_before if interrupt_before is None else interrupt_before
         after = self.spec.interrupt_after if interrupt_after is None else interrupt_after
         resuming = True
-        if isinstance(input, Command) and input.resume is not None and head.pending is not None:
+        if type(input) is dict:  # the common case first: a new input
+            head.pending = None
+            await self._start(head, input, meta, on_row, on_event)
+            resuming = False
+        elif isinstance(input, Command) and input.resume is not None and head.pending is not None:
             head.pending.answer(input.resume)
         elif input is None or (isinstance(input, Command) and input.resume is not None):
             if head.seq == 0:
@@ -259,7 +264,7 @@ class Engine:
         )
         if on_event is not None and getattr(on_event, "debug", False):
             self._debug_checkpoint(head, on_event)
-        result = TaskResult(Task(START), writes)
+        result = TaskResult(self.plan.pull[START], writes)
         tasks = [(START, 0.0, [ch for ch, _ in writes])]
         await self._finish_step(head, step + 1, [result], meta, on_row, on_event, tasks)
 
@@ -282,7 +287,7 @@ class Engine:
             # The common step, kept short: one pulled node, nothing paused, nobody streaming.
             ran = head.next
             name = ran[0]
-            r = await self._run_task(Task(name), head, cfg, step, None)
+            r = await self._run_task(self.plan.pull[name], head, cfg, step, None)
             if r.interrupt is None:
                 await self._finish_step(
                     head,
@@ -463,16 +468,24 @@ class Engine:
         cfg: RunConfig,
         step: int,
         writer: Any,
+        shared: bool = True,
     ) -> TaskResult:
+        """Run one node. ``shared=False`` for tasks running concurrently in tasks of their
+        own, which must not share a context."""
         node: NodeSpec = self.spec.nodes[task.name]
         if task.push:
             state = self._to_state[task.name](_copy(task.arg))
         else:
             state = self._to_state[task.name](head.copy_values())
-        resume = head.pending.resume.get(task.key, []) if head.pending is not None else []
-        token = current_task.set(
-            TaskContext(head.thread_id, task.key, step, resume, writer, self.store)
-        )
+        resume = head.pending.resume.get(task.key, []) if head.pending is not None else _NO_RESUME
+        ctx = current_task.get()
+        if shared and ctx is not None and ctx.shared:
+            # one step at a time in this asyncio task: refill its context, no new contextvar
+            ctx.refill(head.thread_id, task.key, step, resume, writer, self.store)
+        else:
+            ctx = TaskContext(head.thread_id, task.key, step, resume, writer, self.store)
+            ctx.shared = shared
+            current_task.set(ctx)  # in this task's own context: nothing to reset
         call = node.call
         t0 = time.perf_counter()
         try:
@@ -494,8 +507,10 @@ class Engine:
                     )
                 else:
                     ret = call.fn(state, cfg.raw) if call.takes_config else call.fn(state)
-                if self.sync_nodes == "auto" and time.perf_counter() - t0 > self.slow_sync_node:
-                    self._demote(task.name, time.perf_counter() - t0)
+                if self.sync_nodes == "auto":
+                    took = time.perf_counter() - t0
+                    if took > self.slow_sync_node:
+                        self._demote(task.name, took)
         except NodeInterrupt as paused:
             return TaskResult(task, [], interrupt=paused.interrupt)
         except Exception as exc:
@@ -504,8 +519,6 @@ class Engine:
                 "the thread keeps its last committed state"
             )
             raise
-        finally:
-            current_task.reset(token)
         duration = time.perf_counter() - t0
         writes, goto = self.plan.node_writes(task.name, ret, head.thread_id, step)
         return TaskResult(task, writes, goto, duration)
@@ -550,7 +563,10 @@ class Engine:
     ) -> tuple[list[TaskResult], BaseException | None]:
         """Run a step's tasks concurrently. On a failure the others are cancelled and the
         ones that had finished are returned with the first error."""
-        futs = [asyncio.ensure_future(self._run_task(t, head, cfg, step, writer)) for t in tasks]
+        futs = [
+            asyncio.ensure_future(self._run_task(t, head, cfg, step, writer, shared=False))
+            for t in tasks
+        ]
         try:
             done, pending = await asyncio.wait(futs, return_when=asyncio.FIRST_EXCEPTION)
         except asyncio.CancelledError:  # the turn is cancelled (rollback, shutdown)
