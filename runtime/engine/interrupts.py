@@ -39,6 +39,15 @@ class TaskContext:
 
     __slots__ = ("count", "node", "resume", "shared", "step", "store", "thread_id", "writer")
 
+    thread_id: str
+    node: str
+    step: int
+    resume: list[Any]
+    count: int
+    writer: Callable[[Any], None] | None
+    store: Any
+    shared: bool
+
     def __init__(
         self,
         thread_id: str,
@@ -48,13 +57,7 @@ class TaskContext:
         writer: Callable[[Any], None] | None,
         store: Any,
     ) -> None:
-        self.thread_id = thread_id
-        self.node = node
-        self.step = step
-        self.resume = resume
-        self.count = 0
-        self.writer = writer
-        self.store = store
+        self.refill(thread_id, node, step, resume, writer, store)
         self.shared = False
         """Reused for every single-task step run in one asyncio task (set once there)."""
 
@@ -67,13 +70,7 @@ class TaskContext:
         writer: Callable[[Any], None] | None,
         store: Any,
     ) -> None:
-        self.thread_id = thread_id
-        self.node = node
-        self.step = step
-        self.resume = resume
-        self.count = 0
-        self.writer = writer
-        self.store = store
+        self.refill(thread_id, node, step, resume, writer, store)
 
 
 current_task: ContextVar[TaskContext | None] = ContextVar("session_actors_task", default=None)

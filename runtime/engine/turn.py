@@ -23,7 +23,7 @@ import msgspec
 from runtime.errors import EmptyInputError, GraphRecursionError, InvalidUpdateError
 from runtime.graph.schema import state_builder
 from runtime.graph.spec import START, GraphSpec, NodeSpec
-from runtime.graph.types import Command, Interrupt, Send
+from runtime.graph.types import Command
 from stores import codec
 from stores.records import SET
 
@@ -683,4 +683,4 @@ def _copy(value: Any) -> Any:
     return codec.decode(codec.encode(value))
 
 
-__all__ = ["INTERRUPT_KEY", "Engine", "Interrupt", "Send"]
+__all__ = ["INTERRUPT_KEY", "Engine"]
