@@ -70,7 +70,13 @@ class TaskContext:
         writer: Callable[[Any], None] | None,
         store: Any,
     ) -> None:
-        self.refill(thread_id, node, step, resume, writer, store)
+        self.thread_id = thread_id
+        self.node = node
+        self.step = step
+        self.resume = resume
+        self.count = 0
+        self.writer = writer
+        self.store = store
 
 
 current_task: ContextVar[TaskContext | None] = ContextVar("session_actors_task", default=None)
