@@ -337,12 +337,19 @@ class Supervisor:
             rows = await self.checkpointer.list_checkpoints(tid, ascending=True)
         else:
             rows = await self.checkpointer.load_chain(tid, seq)
+        return self._with_unwritten(tid, rows, seq)
+
+    def _with_unwritten(
+        self, tid: str, rows: list[CheckpointRow], upto: int | None
+    ) -> list[CheckpointRow]:
+        """``rows`` from the store plus the flusher's not yet written rows of ``tid`` (up to
+        ``upto``), ascending by id."""
         pending = self.flusher.pending_rows(tid) if self.flusher is not None else []
-        if pending:
-            merged = {r.seq: r for r in rows}
-            merged.update((r.seq, r) for r in pending if seq is None or r.seq <= seq)
-            rows = [merged[k] for k in sorted(merged)]
-        return rows
+        if not pending:
+            return rows
+        merged = {r.seq: r for r in rows}
+        merged.update((r.seq, r) for r in pending if upto is None or r.seq <= upto)
+        return [merged[k] for k in sorted(merged)]
 
     async def delete_thread(self, tid: str) -> bool:
         """Delete a thread: queued turns finish first, then its actor and rows go."""
@@ -423,17 +430,13 @@ class Supervisor:
     async def load_head(self, tid: str, *, activation: bool = True) -> ThreadState:
         """The thread's head from the store (plus unflushed rows), or a new thread."""
         assert self.checkpointer is not None
-        rows = await self.checkpointer.load_chain(tid)
+        rows = self._with_unwritten(tid, await self.checkpointer.load_chain(tid), None)
         head = self.engine.new_thread(tid)
-        if self.flusher is not None:
-            pending = self.flusher.pending_rows(tid)
-            if pending:
-                rows = sorted({r.seq: r for r in (*rows, *pending)}.values(), key=_seq)
         if not rows:
             return head
         if activation:
             self._stats["rehydrations"] += 1
-        rehydrate(tid, rows, head)
+        rehydrate(rows, head)
         info = await self.checkpointer.get_thread(tid)
         if info is not None:
             head.created_at = info.created_at
@@ -562,7 +565,3 @@ def _discard(row: object) -> None:
 
 async def _noop(actor: SessionActor) -> None:
     pass
-
-
-def _seq(row: Any) -> int:
-    return int(row.seq)

@@ -70,7 +70,7 @@ def rebuild(rows: list[CheckpointRow]) -> tuple[dict[str, Any], Checkpoint]:
     return values, record
 
 
-def rehydrate(thread_id: str, rows: list[CheckpointRow], head: ThreadState) -> ThreadState:
+def rehydrate(rows: list[CheckpointRow], head: ThreadState) -> ThreadState:
     """Fill a fresh ``head`` from the rows of the thread's head chain (ascending)."""
     path = chain(rows)
     if path:
