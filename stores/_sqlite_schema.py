@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import queue
 import re
@@ -226,8 +227,10 @@ _REASONS = {
     26: "the file is not a database",  # NOTADB
 }
 
-#: (sql, parameters, executemany?)
-Step = tuple[str, Any, bool]
+#: How a step runs its statement: once, once per parameter row, or in bulk (see :func:`bulk`).
+ONE, MANY, BULK = 0, 1, 2
+#: (sql, parameters, ONE | MANY | BULK)
+Step = tuple[str, Any, int]
 _Job = tuple["concurrent.futures.Future[Any]", Callable[..., Any], tuple[Any, ...]]
 
 
@@ -241,8 +244,10 @@ def transaction(db: sqlite3.Connection, steps: Sequence[Step]) -> list[int]:
     db.execute("BEGIN IMMEDIATE")
     try:
         counts = [
-            (db.executemany(q, params) if many else db.execute(q, params)).rowcount
-            for q, params, many in steps
+            bulk(db, q, params)
+            if how == BULK
+            else (db.executemany(q, params) if how else db.execute(q, params)).rowcount
+            for q, params, how in steps
         ]
         db.execute("COMMIT")
     except BaseException:
@@ -253,6 +258,48 @@ def transaction(db: sqlite3.Connection, steps: Sequence[Step]) -> list[int]:
                 log.exception("ROLLBACK failed; the next write starts with a new attempt")
         raise
     return counts
+
+
+#: Rows per bulk statement. Statements are cached per size, padded up to a power of two
+#: (16 ... BULK_ROWS), so at most seven shapes per query stay prepared.
+BULK_ROWS = 1024
+
+
+def bulk(db: sqlite3.Connection, query: str, rows: Sequence[Sequence[Any]]) -> int:
+    """``executemany(query, rows)`` as a few multi-row statements; returns the row count.
+
+    ``query`` is a single-row ``INSERT ... VALUES (?, ...)`` (an upsert tail is kept).
+    ``executemany`` steps the statement once per row, taking the GIL back for each; one
+    statement for up to :data:`BULK_ROWS` rows costs a fifth less CPU, and with
+    ``writer="thread"`` nearly all of SQLite's work then runs with the GIL released.
+    """
+    if not rows:
+        return 0
+    ncols = len(rows[0])
+    count = 0
+    for i in range(0, len(rows), BULK_ROWS):
+        part = rows[i : i + BULK_ROWS]
+        size = max(16, 1 << (len(part) - 1).bit_length())
+        params = [value for row in part for value in row]
+        if size > len(part):  # padding rows are all NULL and filtered out by the statement
+            params.extend([None] * ((size - len(part)) * ncols))
+        count += db.execute(_padded(query, ncols, size), params).rowcount
+    return count
+
+
+@functools.lru_cache(maxsize=64)
+def _padded(query: str, ncols: int, nrows: int) -> str:
+    head, values, tail = query.partition("VALUES")
+    if not values or not tail.lstrip().startswith("("):
+        raise ValueError(f"not a single-row INSERT ... VALUES statement: {query!r}")
+    conflict = tail[tail.find("ON CONFLICT") :] if "ON CONFLICT" in tail else ""
+    row = "(" + ", ".join("?" * ncols) + ")"
+    # A WHERE clause also keeps SQLite's parser from reading ON CONFLICT as a join
+    # constraint (see "parsing ambiguity" in SQLite's upsert documentation).
+    return (
+        f"{head}SELECT * FROM (VALUES {', '.join([row] * nrows)}) "
+        f"WHERE column1 IS NOT NULL {conflict}"
+    )
 
 
 def fetchall(db: sqlite3.Connection, query: str, params: Sequence[Any]) -> list[Any]:

@@ -225,11 +225,11 @@ class SqliteStore:
     async def write_batch(self, batch: WriteBatch) -> None:
         steps: list[sql.Step] = []
         if batch.discard:
-            steps.append((sql.DISCARD, batch.discard, True))
+            steps.append((sql.DISCARD, batch.discard, sql.MANY))
         if batch.checkpoints:
-            steps.append((sql.INSERT, batch.checkpoints, True))
+            steps.append((sql.INSERT, batch.checkpoints, sql.BULK))
         if batch.threads:
-            steps.append((sql.UPSERT_THREAD, batch.threads, True))
+            steps.append((sql.UPSERT_THREAD, batch.threads, sql.BULK))
         if not steps:
             return
         t0 = time.perf_counter()
@@ -300,7 +300,7 @@ class SqliteStore:
         return list(map(ThreadRow._make, rows))
 
     async def delete_thread(self, thread_id: str) -> bool:
-        steps: list[sql.Step] = [(q, (thread_id,), False) for q in sql.DELETE_THREAD]
+        steps: list[sql.Step] = [(q, (thread_id,), sql.ONE) for q in sql.DELETE_THREAD]
         return sum(await self._write(steps, "delete a thread")) > 0
 
     # -- cross-session memory ----------------------------------------------------------
@@ -308,7 +308,7 @@ class SqliteStore:
         ns = ".".join(check_namespace(namespace))
         data = encode_item_value(value).decode()
         now = self._clock.now()
-        await self._write([(sql.PUT_ITEM, (ns, key, data, now, now), False)], "put an item")
+        await self._write([(sql.PUT_ITEM, (ns, key, data, now, now), sql.ONE)], "put an item")
         self._n.item_writes += 1
 
     async def get_item(self, namespace: tuple[str, ...], key: str) -> Item | None:
@@ -321,7 +321,7 @@ class SqliteStore:
 
     async def delete_item(self, namespace: tuple[str, ...], key: str) -> None:
         ns = ".".join(check_namespace(namespace))
-        if (await self._write([(sql.DELETE_ITEM, (ns, key), False)], "delete an item"))[0]:
+        if (await self._write([(sql.DELETE_ITEM, (ns, key), sql.ONE)], "delete an item"))[0]:
             self._n.item_writes += 1
 
     async def search_items(
