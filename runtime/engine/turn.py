@@ -41,6 +41,10 @@ _NO_RESUME: list[Any] = []
 INTERRUPT_KEY = "__interrupt__"
 
 
+#: Sync nodes seen this many times to block the loop for ``slow_sync_node`` move to threads.
+SLOW_CALLS_TO_DEMOTE = 3
+
+
 class Engine:
     """Runs turns of one compiled graph. Holds no thread state between turns."""
 
@@ -63,6 +67,7 @@ class Engine:
             for name, node in spec.nodes.items()
             if not node.call.is_async and (sync_nodes == "thread" or "store" in node.call.injected)
         }
+        self._slow: dict[str, int] = {}
         self.plan = Planner(spec)
         self._all_output = tuple(spec.output_keys) == tuple(spec.channels)
         # What each node receives: its own input schema's view, or the graph's state.
@@ -510,7 +515,7 @@ class Engine:
                 if self.sync_nodes == "auto":
                     took = time.perf_counter() - t0
                     if took > self.slow_sync_node:
-                        self._demote(task.name, took)
+                        self._slow_call(task.name, took)
         except NodeInterrupt as paused:
             return TaskResult(task, [], interrupt=paused.interrupt)
         except Exception as exc:
@@ -549,12 +554,20 @@ class Engine:
         # to_thread copies our context, so interrupt() and get_store() work there too
         return await asyncio.to_thread(call.fn, *args, **kw)
 
-    def _demote(self, name: str, seconds: float) -> None:
+    def _slow_call(self, name: str, seconds: float) -> None:
+        # One slow call proves little: on a busy machine the OS can preempt a trivial node
+        # for 20 ms. A node that blocks (I/O, sleep, heavy CPU) is slow every time.
+        n = self._slow[name] = self._slow.get(name, 0) + 1
+        if n < SLOW_CALLS_TO_DEMOTE:
+            return
         self.threaded.add(name)
         log.warning(
-            "sync node %r blocked the event loop for %.0f ms; it runs in a worker thread from "
-            "now on (make it `async def`, or compile(sync_nodes='thread'|'inline'))",
+            "sync node %r blocked the event loop for more than %.0f ms %d times (last: %.0f ms); "
+            "it runs in a worker thread from now on (make it `async def`, or "
+            "compile(sync_nodes='thread'|'inline'))",
             name,
+            self.slow_sync_node * 1000,
+            n,
             seconds * 1000,
         )
 
