@@ -1,7 +1,13 @@
 """A thread's head in memory, and how steps turn into checkpoint records and back.
 
 ``ThreadState`` is owned by one actor; nothing else mutates it. Its ``values`` dict is never
-handed to user code: nodes and callers get copies decoded from ``encoded()``.
+handed to user code: nodes and callers get private copies (:meth:`ThreadState.copy_values`).
+
+Copies are made without encoding where that is exact: channels holding an immutable scalar
+are shared, lists of immutable scalars (the tutorial's chat) are copied shallowly; only a state
+with some other value is copied through an encode and decode. Which channels are which is kept
+up to date incrementally (an append checks only the new items), so a turn on a long
+conversation costs about what a turn on a short one does.
 """
 
 from __future__ import annotations
@@ -26,12 +32,22 @@ MIN_SNAPSHOT_SPACING = 4096
 
 Change = tuple[str, int, Any]
 
+#: Values that can be shared with user code as they are: immutable, and decoded as
+#: the same type (exact types: subclasses such as enums go through the codec).
+_ATOMS = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def _all_atoms(items: list[Any]) -> bool:
+    return all(map(_ATOMS.__contains__, map(type, items)))
+
 
 class ThreadState:
     """The latest checkpoint of one thread, held by its actor."""
 
     __slots__ = (
+        "_deep",
         "_encoded",
+        "_shallow",
         "base",
         "checkpoint_at",
         "checkpoint_meta",
@@ -96,6 +112,10 @@ class ThreadState:
         self.metadata: bytes | None = None
         """The thread's own metadata (encoded), as its thread row holds it."""
         self._encoded: bytes | None = codec.encode(self.values)
+        self._shallow: set[str] = set()
+        """Channels holding a list of atoms: a shallow copy is a private copy."""
+        self._deep: set[str] = set()
+        """Channels holding anything else but an atom: copies go through the codec."""
 
     # -- copies ------------------------------------------------------------------------
     def encoded(self) -> bytes:
@@ -116,11 +136,36 @@ class ThreadState:
         """Replace the values outright (a new thread's initial values, a rehydration)."""
         self.values = values
         self._encoded = None
+        self._shallow = set()
+        self._deep = set()
+        self._track([(ch, SET, v) for ch, v in values.items()])
 
     def copy_values(self) -> dict[str, Any]:
         """A private deep copy of the values (what nodes and callers get)."""
-        result: dict[str, Any] = codec.decode(self.encoded())
-        return result
+        if self._deep:
+            result: dict[str, Any] = codec.decode(self.encoded())
+            return result
+        values = self.values.copy()
+        for ch in self._shallow:
+            values[ch] = values[ch][:]
+        return values
+
+    def _track(self, changes: list[Change]) -> None:
+        """Keep ``_shallow``/``_deep`` right for ``changes`` just made to ``values``."""
+        shallow, deep = self._shallow, self._deep
+        for ch, op, value in changes:
+            if op == APPEND:
+                if ch in shallow and not _all_atoms(value):
+                    shallow.discard(ch)
+                    deep.add(ch)
+                continue  # a list stays deep whatever is appended to it
+            shallow.discard(ch)
+            deep.discard(ch)
+            t = type(value)
+            if t is list:
+                (shallow if _all_atoms(value) else deep).add(ch)
+            elif t not in _ATOMS:
+                deep.add(ch)
 
     @property
     def dirty(self) -> bool:
@@ -228,6 +273,7 @@ class ThreadState:
         if changes and new_values is not None:
             self.values = new_values
             self._encoded = state_bytes
+            self._track(changes)
         self.parent = self.seq or None
         self.seq = self.top = seq
         self.step = step

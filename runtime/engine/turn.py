@@ -411,20 +411,16 @@ class Engine:
     ) -> tuple[dict[str, Any], list[Any], bytes | None]:
         new_values, changed = self.plan.apply_writes(head.values, results, head.thread_id, step)
         changes = head.diff(new_values, changed)
-        if not changes:
+        if not changes or not self.spec.branches:
+            # The checkpoint's encoding of the changes checks that they can be stored;
+            # copies of the state are made without encoding where they can be.
             return new_values, changes, None
-        # The new state is encoded once here; that one encoding serves the next node's
-        # private copy, the caller's output copy and any snapshot.
+        # Path functions get a decoded copy: encoded once here, it serves any snapshot and
+        # any deep copy of the new state too.
         try:
             return new_values, changes, codec.encode(new_values)
         except (TypeError, ValueError, OverflowError) as exc:
-            raise codec.serialization_error(
-                {c[0]: new_values[c[0]] for c in changes},
-                exc,
-                what="state",
-                thread_id=head.thread_id,
-                node=next((r.task.name for r in results if r.writes), None),
-            ) from exc
+            raise _state_error(head, new_values, changes, results, exc) from exc
 
     def _commit(
         self,
@@ -442,8 +438,8 @@ class Engine:
         source: str,
     ) -> None:
         next_nodes, extra = self.plan.next_step(results, routes, head.extra)
-        on_row(
-            head.commit(
+        try:
+            row = head.commit(
                 new_values,
                 changes,
                 encoded,
@@ -454,7 +450,11 @@ class Engine:
                 tasks=tasks,
                 extra=extra,
             )
-        )
+        except (TypeError, ValueError, OverflowError) as exc:
+            if changes and encoded is None:  # a written value cannot be stored
+                raise _state_error(head, new_values, changes, results, exc) from exc
+            raise
+        on_row(row)
         head.pending = None
         if on_event is not None:
             if getattr(on_event, "debug", False):
@@ -671,6 +671,23 @@ class Engine:
                 thread_id=head.thread_id,
             )
         return cmd.update if cmd.update is not None else {}
+
+
+def _state_error(
+    head: ThreadState,
+    new_values: dict[str, Any],
+    changes: list[Any],
+    results: list[TaskResult],
+    exc: BaseException,
+) -> Exception:
+    """The :class:`SerializationError` for a step whose new state cannot be stored."""
+    return codec.serialization_error(
+        {c[0]: new_values[c[0]] for c in changes},
+        exc,
+        what="state",
+        thread_id=head.thread_id,
+        node=next((r.task.name for r in results if r.writes), None),
+    )
 
 
 def _debug(kind: str, step: int, payload: dict[str, Any]) -> dict[str, Any]:
