@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Annotated, Any, Final, TypedDict
 
 import msgspec
@@ -88,6 +89,26 @@ def _coerce(messages: Any) -> list[Any]:
     return out
 
 
+def _given_id(message: Any) -> Any:
+    """The id a message arrives with (``None``: it gets a fresh one); removals count."""
+    if isinstance(message, dict):
+        return message.get("id")
+    if isinstance(message, str | tuple):
+        return None
+    return getattr(message, "id", None)
+
+
+def _ids(messages: Any) -> list[Any] | None:
+    """The ids of an already merged list, or ``None`` if it needs coercing first."""
+    if not isinstance(messages, list):
+        return None
+    if set(map(type, messages)) <= {dict}:  # plain dicts: read every id without a Python loop
+        ids: list[Any] = list(map(dict.get, messages, repeat("id")))
+    else:
+        ids = [None if isinstance(m, str | tuple) else _given_id(m) for m in messages]
+    return None if None in ids else ids
+
+
 def add_messages(left: Any, right: Any) -> list[Any]:
     """Merge ``right`` into ``left`` by message id; returns a new list.
 
@@ -99,7 +120,9 @@ def add_messages(left: Any, right: Any) -> list[Any]:
 
     Either side may be a single message instead of a list. ``left`` is never mutated.
     """
-    current = _coerce(left)
+    given = right if isinstance(right, list) else [right]
+    # Messages without an id get a fresh one below, which nothing in ``left`` can carry.
+    fresh = not any(_given_id(m) is not None for m in given)
     updates = _coerce(right)
 
     remove_all_at = None
@@ -109,8 +132,20 @@ def add_messages(left: Any, right: Any) -> list[Any]:
     if remove_all_at is not None:
         return updates[remove_all_at + 1 :]
 
-    merged = current.copy()
-    position = {_message_id(m): i for i, m in enumerate(merged)}
+    # ``left`` is almost always this reducer's own earlier result: every message has an id.
+    # Then a turn that only adds new messages costs a list copy, not a pass over the
+    # conversation in Python (which made each turn of a 1000-message chat cost ~1.5 ms).
+    ids = _ids(left)
+    if ids is None:
+        current = _coerce(left)
+        ids = [_message_id(m) for m in current]
+    else:
+        current = left
+    if fresh:
+        return [*current, *updates]
+
+    merged = list(current)
+    position = {mid: i for i, mid in enumerate(ids)}
     to_remove: set[Any] = set()
     for m in updates:
         mid = _message_id(m)
