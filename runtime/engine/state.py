@@ -4,8 +4,9 @@
 handed to user code: nodes and callers get private copies (:meth:`ThreadState.copy_values`).
 
 Copies are made without encoding where that is exact: channels holding an immutable scalar
-are shared, lists of immutable scalars (the tutorial's chat) are copied shallowly; only a state
-with some other value is copied through an encode and decode. Which channels are which is kept
+are shared, lists of immutable scalars (the tutorial's chat) are copied shallowly, lists of
+flat dicts (chat messages) dict by dict; only a state with some other value is copied through
+an encode and decode. Which channels are which is kept
 up to date incrementally (an append checks only the new items), so a turn on a long
 conversation costs about what a turn on a short one does.
 """
@@ -23,9 +24,13 @@ from stores.records import APPEND, CHECKPOINT_FORMAT, SET, Checkpoint, Checkpoin
 
 from .interrupts import PENDING, PendingStep
 
-#: Take a snapshot after this many delta checkpoints even if deltas are tiny, which bounds
-#: the work of rebuilding a state (rehydration, ``get_state`` at an old checkpoint).
+#: After this many delta checkpoints, snapshot as soon as the deltas reach 1/SNAPSHOT_RATIO
+#: of the snapshot's size: bounds the number of records replayed for tiny deltas on a big
+#: state while a snapshot still costs at most SNAPSHOT_RATIO times the deltas it replaces.
+#: (A plain count would make storage per turn grow with the state: a 1000-message chat
+#: would store its whole history every 256 checkpoints.)
 MAX_DELTAS = 256
+SNAPSHOT_RATIO = 2
 #: Never snapshot before this many bytes of deltas: a small state would otherwise be
 #: snapshotted nearly every checkpoint, and replaying a few KiB costs next to nothing.
 MIN_SNAPSHOT_SPACING = 4096
@@ -38,7 +43,17 @@ _ATOMS = frozenset({str, int, float, bool, type(None), bytes})
 
 
 def _all_atoms(items: list[Any]) -> bool:
-    return all(map(_ATOMS.__contains__, map(type, items)))
+    return set(map(type, items)) <= _ATOMS
+
+
+def _all_flat_dicts(items: list[Any]) -> bool:
+    """Every item a dict of str keys to atoms (chat messages): ``dict.copy`` copies each."""
+    if set(map(type, items)) != {dict}:
+        return False
+    return all(set(map(type, d)) <= _STR and set(map(type, d.values())) <= _ATOMS for d in items)
+
+
+_STR = frozenset({str})
 
 
 class ThreadState:
@@ -46,6 +61,7 @@ class ThreadState:
 
     __slots__ = (
         "_deep",
+        "_dicts",
         "_encoded",
         "_shallow",
         "base",
@@ -114,6 +130,8 @@ class ThreadState:
         self._encoded: bytes | None = codec.encode(self.values)
         self._shallow: set[str] = set()
         """Channels holding a list of atoms: a shallow copy is a private copy."""
+        self._dicts: set[str] = set()
+        """Channels holding a list of flat dicts: copying each dict makes a private copy."""
         self._deep: set[str] = set()
         """Channels holding anything else but an atom: copies go through the codec."""
 
@@ -137,6 +155,7 @@ class ThreadState:
         self.values = values
         self._encoded = None
         self._shallow = set()
+        self._dicts = set()
         self._deep = set()
         self._track([(ch, SET, v) for ch, v in values.items()])
 
@@ -148,22 +167,35 @@ class ThreadState:
         values = self.values.copy()
         for ch in self._shallow:
             values[ch] = values[ch][:]
+        for ch in self._dicts:
+            values[ch] = list(map(dict.copy, values[ch]))
         return values
 
     def _track(self, changes: list[Change]) -> None:
-        """Keep ``_shallow``/``_deep`` right for ``changes`` just made to ``values``."""
-        shallow, deep = self._shallow, self._deep
+        """Keep ``_shallow``/``_dicts``/``_deep`` right for ``changes`` just made."""
+        shallow, dicts, deep = self._shallow, self._dicts, self._deep
         for ch, op, value in changes:
             if op == APPEND:
-                if ch in shallow and not _all_atoms(value):
-                    shallow.discard(ch)
-                    deep.add(ch)
-                continue  # a list stays deep whatever is appended to it
+                if ch in shallow:
+                    if _all_atoms(value):
+                        continue
+                elif ch in dicts:
+                    if _all_flat_dicts(value):
+                        continue
+                else:
+                    continue  # a list stays deep whatever is appended to it
+                value = self.values[ch]  # the kind changes: look at the whole list
             shallow.discard(ch)
+            dicts.discard(ch)
             deep.discard(ch)
             t = type(value)
             if t is list:
-                (shallow if _all_atoms(value) else deep).add(ch)
+                if _all_atoms(value):
+                    shallow.add(ch)
+                elif _all_flat_dicts(value):
+                    dicts.add(ch)
+                else:
+                    deep.add(ch)
             elif t not in _ATOMS:
                 deep.add(ch)
 
@@ -228,14 +260,19 @@ class ThreadState:
         )
         payload = codec.encode_checkpoint(record)
         size = len(payload)
-        # Snapshot when replaying the deltas would cost more than reading a snapshot: keeps
-        # bytes per turn flat (amortized) and replay bounded. A checkpoint whose parent is not
-        # the previous one (a fork) starts from a snapshot too: ``base`` must be an ancestor.
+        # Snapshot when the deltas since the last snapshot add up to its size: storage per
+        # turn stays within 2x (3x for tiny deltas, see MAX_DELTAS) of what the turns change,
+        # however long the conversation, and a replay reads at most about two snapshots' worth.
+        # A checkpoint whose parent is not the previous one (a fork) starts from a snapshot
+        # too: ``base`` must be an ancestor.
         snapshot = (
             self.base == 0
             or self.seq != self.top
             or self.delta_bytes + size >= self.snapshot_bytes
-            or self.delta_count >= MAX_DELTAS
+            or (
+                self.delta_count >= MAX_DELTAS
+                and (self.delta_bytes + size) * SNAPSHOT_RATIO >= self.snapshot_bytes
+            )
         )
         if snapshot:
             if state_bytes is None:

@@ -108,3 +108,22 @@ def test_subclasses_of_atoms_go_through_the_codec() -> None:
     assert "levels" in head._shallow
     _commit(head, "levels", True, [Level.LOW])
     assert "levels" in head._deep  # an int subclass is not an atom: no sharing by type alone
+
+
+def test_lists_of_flat_dicts_are_copied_dict_by_dict_until_one_nests() -> None:
+    head = ThreadState("t")
+    _commit(head, "messages", False, [{"role": "user", "content": "hi", "id": "1"}])
+    _commit(head, "messages", True, [{"role": "ai", "content": "yo", "id": "2", "n": 3}])
+    assert "messages" in head._dicts and not head._deep
+    copy = head.copy_values()
+    copy["messages"][0]["content"] = "changed"
+    copy["messages"].append({})
+    assert head.values["messages"] == [
+        {"role": "user", "content": "hi", "id": "1"},
+        {"role": "ai", "content": "yo", "id": "2", "n": 3},
+    ]
+    _commit(head, "messages", True, [{"role": "ai", "tool_calls": [{"name": "f"}]}])
+    assert "messages" in head._deep and "messages" not in head._dicts
+    copy = head.copy_values()
+    copy["messages"][2]["tool_calls"][0]["name"] = "g"
+    assert head.values["messages"][2]["tool_calls"] == [{"name": "f"}]
