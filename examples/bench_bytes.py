@@ -11,7 +11,7 @@ Each turn adds two ~200-character messages (the user's and the agent's), in two 
     python examples/bench_bytes.py --turns 10 50 --no-langgraph
 
 LangGraph is a test-only dependency (``pip install -e '.[test]'``). Prints one JSON line per
-row and a table: the file size (database and WAL), the checkpoint payload bytes, and
+row and a table: the file size once closed, the checkpoint payload bytes, and
 the bytes per turn of the second half of the conversation (flat: storage per turn does not
 grow with the conversation; snapshots are amortized over it).
 """
@@ -76,7 +76,7 @@ def turn_input(shape: str, turn: int) -> dict[str, Any]:
 
 
 def file_bytes(path: str) -> int:
-    """The database and its WAL (a store that is still open may keep pages in the WAL)."""
+    """The database file and its WAL, if any."""
     return sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
 
 
@@ -117,7 +117,7 @@ def run(lib: str, shape: str, turns: list[int], tmp: str) -> list[dict[str, Any]
         close = conn.close
     config = {"configurable": {"thread_id": "chat"}}
     marks = sorted({t for n in turns for t in (n - _window(n), n)})
-    sizes: dict[int, tuple[int, int]] = {}
+    sizes: dict[int, int] = {}
     done = 0
     for mark in marks:
         for t in range(done, mark):
@@ -125,26 +125,30 @@ def run(lib: str, shape: str, turns: list[int], tmp: str) -> list[dict[str, Any]
         done = mark
         if lib == "ours":
             graph.flush()
-        sizes[mark] = (file_bytes(path), payload_bytes(lib, path))
+        sizes[mark] = payload_bytes(lib, path)
     messages = len(graph.get_state(config).values["messages"])
     close()
     rows = []
     for n in turns:
-        f, p = sizes[n]
-        p0 = sizes[n - _window(n)][1]
+        p, p0 = sizes[n], sizes[n - _window(n)]
         rows.append(
             {
                 "lib": "session-actors" if lib == "ours" else "langgraph",
                 "shape": shape,
                 "turns": n,
                 "messages": 2 * n if n == max(turns) else None,
-                "file_bytes": f,
+                # the whole file, once the conversation is over and the store closed
+                "file_bytes": file_bytes(path) if n == max(turns) else None,
                 "payload_bytes": p,
                 "payload_bytes_per_turn_second_half": round((p - p0) / _window(n)),
             }
         )
     assert messages == 2 * max(turns), (lib, shape, messages)
     return rows
+
+
+def _kb(n: int | None) -> str:
+    return "" if n is None else f"{n / 1024:.0f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         for r in rows:
             print(
-                f"{r['lib']:15} {r['shape']:13} {r['turns']:>6} {r['file_bytes'] / 1024:>9.0f} "
+                f"{r['lib']:15} {r['shape']:13} {r['turns']:>6} {_kb(r['file_bytes']):>9} "
                 f"{r['payload_bytes'] / 1024:>11.0f} {r['payload_bytes_per_turn_second_half']:>17}"
             )
     return 0
