@@ -112,7 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--turns", "-T", type=int, default=10)
     p.add_argument("--concurrency", "-C", type=int, default=100)
     p.add_argument("--store", choices=["memory", "sqlite", "both"], default="both")
-    p.add_argument("--durability", choices=["async", "sync", "both"], default="both")
+    p.add_argument(
+        "--durability",
+        choices=["async", "sync", "exit", "both", "all"],
+        default="both",
+        help="both: async and sync; all: async, sync and exit",
+    )
     p.add_argument("--repeat", type=int, default=1, help="runs per config; the median is shown")
     p.add_argument(
         "--writer",
@@ -130,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print only JSON lines")
     args = p.parse_args(argv)
     stores = ["memory", "sqlite"] if args.store == "both" else [args.store]
-    modes = ["async", "sync"] if args.durability == "both" else [args.durability]
+    modes = {"both": ["async", "sync"], "all": ["async", "sync", "exit"]}.get(
+        args.durability, [args.durability]
+    )
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for store in stores:

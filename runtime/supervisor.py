@@ -36,7 +36,7 @@ log = logging.getLogger("runtime.supervisor")
 Durability = Literal["async", "sync", "exit"]
 Strategy = Literal["enqueue", "reject", "interrupt", "rollback"]
 SyncNodes = Literal["auto", "inline", "thread"]
-DURABILITIES = ("async", "sync")
+DURABILITIES = ("async", "sync", "exit")
 STRATEGIES = ("enqueue", "reject", "interrupt", "rollback")
 
 
@@ -272,6 +272,8 @@ class Supervisor:
             self._actors.move_to_end(tid)
         strategy = multitask_strategy or self.multitask_strategy
         env = Envelope(input, cfg, on_event, None, interrupt_before, interrupt_after)
+        if mode == "exit":
+            env.exit = True
         if strategy == "enqueue" or not (actor.busy or actor.mailbox):
             try:
                 actor.mailbox.put_nowait(env)

@@ -16,7 +16,7 @@ from runtime.engine import Engine, EventSink, RunConfig, ThreadState
 from runtime.engine.interrupts import PENDING
 from runtime.engine.replay import chain, checkout, decode_row
 from runtime.errors import InvalidConfigError, RolledBackError
-from stores.records import CheckpointRow
+from stores.records import Checkpoint, CheckpointRow
 
 from .mailbox import Mailbox
 
@@ -30,7 +30,7 @@ Loader = Callable[[str, int], Awaitable[list[CheckpointRow]]]
 class Envelope:
     """One request for an actor: a turn, or a call run in the actor's order."""
 
-    __slots__ = ("after", "before", "call", "cfg", "future", "input", "on_event", "seq")
+    __slots__ = ("after", "before", "call", "cfg", "exit", "future", "input", "on_event", "seq")
 
     def __init__(
         self,
@@ -50,6 +50,8 @@ class Envelope:
         self.future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.seq = 0
         """Highest checkpoint id when the turn ended (what a ``"sync"`` caller waits for)."""
+        self.exit = False
+        """``durability="exit"``: store only the turn's last checkpoint."""
 
 
 class SessionActor:
@@ -134,6 +136,31 @@ class SessionActor:
                 )
             )
 
+    async def _squashed_turn(self, env: Envelope, cfg: RunConfig, fork: bool) -> Any:
+        """A turn under ``durability="exit"``: its rows reach the flusher as one at the end,
+        also when it fails or pauses (what it did until then is kept, as in LangGraph)."""
+        head = self.head
+        mark = head.mark()
+        rows: list[CheckpointRow] = []
+        records: list[Checkpoint] = []
+        head.collect = records
+        try:
+            return await self.engine.run(
+                head,
+                env.input,
+                cfg,
+                rows.append,
+                env.on_event,
+                interrupt_before=env.before,
+                interrupt_after=env.after,
+                fork=fork,
+            )
+        finally:
+            head.collect = None
+            if rows and self._rollback_of is not env:
+                for row in head.squash(rows, records, mark):
+                    self._on_row(row)
+
     def on_row(self, row: CheckpointRow) -> None:
         self._on_row(row)
 
@@ -185,16 +212,19 @@ class SessionActor:
                 fork = cfg.checkpoint_id is not None
                 if fork:
                     await self.checkout(cfg.checkpoint_id)  # type: ignore[arg-type]
-                result = await self.engine.run(
-                    head,
-                    env.input,
-                    cfg,
-                    self._on_row,
-                    env.on_event,
-                    interrupt_before=env.before,
-                    interrupt_after=env.after,
-                    fork=fork,
-                )
+                if env.exit:
+                    result = await self._squashed_turn(env, cfg, fork)
+                else:
+                    result = await self.engine.run(
+                        head,
+                        env.input,
+                        cfg,
+                        self._on_row,
+                        env.on_event,
+                        interrupt_before=env.before,
+                        interrupt_after=env.after,
+                        fork=fork,
+                    )
                 head.status = "interrupted" if head.next else "idle"
         except asyncio.CancelledError:
             if self._rollback_of is env:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -67,6 +67,7 @@ class ThreadState:
         "base",
         "checkpoint_at",
         "checkpoint_meta",
+        "collect",
         "created_at",
         "delta_bytes",
         "delta_count",
@@ -127,6 +128,8 @@ class ThreadState:
         self.updated_at = now
         self.metadata: bytes | None = None
         """The thread's own metadata (encoded), as its thread row holds it."""
+        self.collect: list[Checkpoint] | None = None
+        """When a list, ``commit`` appends each checkpoint's record to it (see ``squash``)."""
         self._encoded: bytes | None = codec.encode(self.values)
         self._shallow: set[str] = set()
         """Channels holding a list of atoms: a shallow copy is a private copy."""
@@ -268,11 +271,7 @@ class ThreadState:
         snapshot = (
             self.base == 0
             or self.seq != self.top
-            or self.delta_bytes + size >= self.snapshot_bytes
-            or (
-                self.delta_count >= MAX_DELTAS
-                and (self.delta_bytes + size) * SNAPSHOT_RATIO >= self.snapshot_bytes
-            )
+            or _snapshot_due(self.delta_bytes + size, self.delta_count, self.snapshot_bytes)
         )
         if snapshot:
             if state_bytes is None:
@@ -294,6 +293,8 @@ class ThreadState:
                 )
             )
         # -- nothing below can fail: commit
+        if self.collect is not None:
+            self.collect.append(record)
         row = CheckpointRow(
             self.thread_id, seq, self.seq or None, seq if snapshot else self.base, payload
         )
@@ -323,6 +324,71 @@ class ThreadState:
         self.updated_at = now
         return row
 
+    # -- durability="exit" ----------------------------------------------------------------
+    def mark(self) -> TurnMark:
+        """Where the head is before a turn whose checkpoints will be squashed."""
+        return TurnMark(
+            self.seq, self.base, self.delta_bytes, self.delta_count, self.snapshot_bytes
+        )
+
+    def squash(
+        self, rows: list[CheckpointRow], records: list[Checkpoint], mark: TurnMark
+    ) -> list[CheckpointRow]:
+        """The rows to store for a turn under ``durability="exit"``: its last checkpoint only.
+
+        ``records`` are the turn's checkpoints as ``commit`` collected them (in
+        :attr:`collect`). The last checkpoint is re-recorded relative to the head at ``mark``:
+        its changes are the turn's changes composed (a snapshot if the turn wrote one or one is
+        due), and its parent is the checkpoint the turn started from, so the stored history
+        holds one checkpoint per turn, as LangGraph's ``"exit"`` keeps. A paused step's hidden
+        record follows it. The head's own fields are updated to match; values are unchanged.
+        """
+        kept = [r for r in rows if r.seq <= self.seq]
+        after = [r for r in rows if r.seq > self.seq]  # a paused step's record
+        if not kept or (len(kept) == 1 and kept[0].parent == (mark.seq or None)):
+            return rows  # nothing to squash
+        snapshot = mark.base == 0 or any(r.base == r.seq for r in kept)
+        changes: dict[str, tuple[int, Any]] = {}
+        only_last = True  # every change is the last checkpoint's own: its payload is reusable
+        for i, record in enumerate(records):
+            for ch, op, value in record.changes:
+                if ch.startswith("__"):
+                    continue  # a turn's input is kept by its input checkpoint only
+                only_last = only_last and i == len(records) - 1
+                if op == APPEND and ch in changes:
+                    op0, value0 = changes[ch]
+                    changes[ch] = (op0, [*value0, *value])
+                else:
+                    changes[ch] = (op, value)
+        last = records[-1]
+        if only_last and not snapshot:
+            payload = kept[-1].payload
+        else:
+            payload = codec.encode_checkpoint(
+                msgspec.structs.replace(
+                    last, changes=[(ch, op, v) for ch, (op, v) in changes.items()], values=None
+                )
+            )
+        size = len(payload)
+        seq = self.seq
+        if snapshot or _snapshot_due(
+            mark.delta_bytes + size, mark.delta_count, mark.snapshot_bytes
+        ):
+            raw = msgspec.Raw(self.encoded())
+            payload = codec.encode_checkpoint(msgspec.structs.replace(last, changes=[], values=raw))
+            self.base = seq
+            self.delta_bytes = 0
+            self.delta_count = 0
+            self.snapshot_bytes = max(len(payload), MIN_SNAPSHOT_SPACING)
+        else:
+            self.base = mark.base
+            self.delta_bytes = mark.delta_bytes + size
+            self.delta_count = mark.delta_count + 1
+            self.snapshot_bytes = mark.snapshot_bytes
+        self.parent = mark.seq or None
+        row = CheckpointRow(self.thread_id, seq, self.parent, self.base, payload)
+        return [row, *(r._replace(base=self.base) for r in after)]
+
     def commit_pending(self, pending: PendingStep, *, metadata: dict[str, Any]) -> CheckpointRow:
         """Record a paused step as a hidden record after the head checkpoint.
 
@@ -345,6 +411,23 @@ class ThreadState:
 
 
 _MISSING: Any = object()
+
+
+def _snapshot_due(delta_bytes: int, delta_count: int, snapshot_bytes: int) -> bool:
+    """Whether deltas adding up to ``delta_bytes`` (this one included) call for a snapshot."""
+    return delta_bytes >= snapshot_bytes or (
+        delta_count >= MAX_DELTAS and delta_bytes * SNAPSHOT_RATIO >= snapshot_bytes
+    )
+
+
+class TurnMark(NamedTuple):
+    """The head's checkpoint and delta bookkeeping when a turn began (see ``squash``)."""
+
+    seq: int
+    base: int
+    delta_bytes: int
+    delta_count: int
+    snapshot_bytes: int
 
 
 def apply_changes(values: dict[str, Any], changes: list[Change]) -> None:

@@ -1381,10 +1381,6 @@ def overwrite_bypasses_reducer(ns: Namespace) -> Any:
     History(),
     Invoke({"log": ["y"]}, durability="sync"),
     History(),
-    xfail=(
-        "NOT IMPLEMENTED: durability='exit' (README 'Not yet'); ours refuses it with a "
-        "ValueError before the turn runs"
-    ),
 )
 def durability_modes(ns: Namespace) -> Any:
     b = _log_graph(ns, "a", "b")
