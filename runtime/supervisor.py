@@ -12,7 +12,6 @@ store, sees every earlier turn.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections import OrderedDict
@@ -37,6 +36,8 @@ Durability = Literal["async", "sync", "exit"]
 Strategy = Literal["enqueue", "reject", "interrupt", "rollback"]
 SyncNodes = Literal["auto", "inline", "thread"]
 DURABILITIES = ("async", "sync", "exit")
+#: Actors idle this long (seconds) give up their task until their next message.
+PARK_AFTER = 1.0
 STRATEGIES = ("enqueue", "reject", "interrupt", "rollback")
 
 
@@ -120,6 +121,9 @@ class Supervisor:
         self.backpressure_timeout = backpressure_timeout
         self._activation_slots: asyncio.Semaphore | None = None
         self.clock = clock
+        # bound once: every actor holds these objects, not bound methods of its own
+        self._chain_rows = self.chain_rows
+        self._on_actor_exit = self._actor_exit
         self.loop: asyncio.AbstractEventLoop | None = None
         self.flusher: Flusher | None = None
         self._actors: OrderedDict[str, SessionActor] = OrderedDict()
@@ -410,12 +414,11 @@ class Supervisor:
                     self.engine,
                     self.flusher,
                     self.mailbox_size,
-                    self.clock(),
-                    self.chain_rows,
+                    self.clock,
+                    self._chain_rows,
                 )
+                actor.on_exit = self._on_actor_exit
                 actor.start()
-                assert actor.task is not None
-                actor.task.add_done_callback(functools.partial(self._actor_done, tid, actor))
                 self._actors[tid] = actor
                 self._stats["activations"] += 1
                 if len(self._actors) > self.max_active:
@@ -448,9 +451,10 @@ class Supervisor:
         return head
 
     # -- eviction ------------------------------------------------------------------------
-    def _actor_done(self, tid: str, actor: SessionActor, task: asyncio.Task[None]) -> None:
+    def _actor_exit(self, actor: SessionActor, task: asyncio.Task[None]) -> None:
         if task.cancelled() or task.exception() is None:
-            return  # stopped (evicted, closed) or cancelled with its loop
+            return  # parked, stopped (evicted, closed) or cancelled with its loop
+        tid = actor.thread_id
         exc = task.exception()
         self._stats["restarts"] += 1
         log.error("the actor of thread %r crashed; it restarts on the next call", tid, exc_info=exc)
@@ -492,11 +496,14 @@ class Supervisor:
         """
         before = len(self._actors)
         now = self.clock()
+        park = min(PARK_AFTER, self.idle_timeout)
         for tid, actor in list(self._actors.items()):
             if actor.busy or actor.mailbox:
                 actor.last_used = now
             elif now - actor.last_used >= self.idle_timeout and not actor.head.dirty:
                 self._evict(tid, actor, "idle")
+            elif actor.task is not None and now - actor.last_used >= park:
+                actor.park()
         self._evict_lru()
         return before - len(self._actors)
 

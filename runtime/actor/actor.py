@@ -58,9 +58,10 @@ class SessionActor:
     """The single owner of one thread's state while it is in memory."""
 
     __slots__ = (
-        "_on_row",
+        "_parking",
         "_rollback_of",
         "busy",
+        "clock",
         "current",
         "engine",
         "flusher",
@@ -68,6 +69,7 @@ class SessionActor:
         "last_used",
         "loader",
         "mailbox",
+        "on_exit",
         "stopped",
         "task",
         "thread_id",
@@ -79,7 +81,7 @@ class SessionActor:
         engine: Engine,
         flusher: Flusher,
         mailbox_size: int,
-        now: float,
+        clock: Callable[[], float],
         loader: Loader,
     ) -> None:
         self.loader = loader
@@ -90,23 +92,49 @@ class SessionActor:
         self.thread_id = head.thread_id
         self.head = head
         self.engine = engine
-        self.mailbox: Mailbox[Envelope | None] = Mailbox(mailbox_size, head.thread_id)
-        self._on_row = partial(flusher.add, head)
+        self.mailbox: Mailbox[Envelope | None] = Mailbox(mailbox_size, head.thread_id, self._on_put)
         self.busy = False
         self.stopped = False
         """Asked to stop (evicted or closing): takes nothing new."""
-        self.last_used = now
+        self.clock = clock
+        self.last_used = clock()
+        """When the actor last finished a message (idle timeouts and parking count from it)."""
         self.task: asyncio.Task[None] | None = None
+        """The task taking from the mailbox; ``None`` while parked (idle, see :meth:`park`)."""
+        self._parking = False
+        self.on_exit: Callable[[SessionActor, asyncio.Task[None]], None] | None = None
+        """Called when a task of this actor ends (the supervisor watches for crashes); one
+        callable shared by all actors, not one closure each (idle sessions must be small)."""
 
     def start(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(
+        task = self.task = asyncio.get_running_loop().create_task(
             self._run(), name=f"session-actor:{self.thread_id}"
         )
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if self.on_exit is not None:
+            self.on_exit(self, task)
+
+    def _on_put(self) -> None:
+        if self.task is None and not self.stopped:  # parked: a message wakes it
+            self.start()
+
+    def park(self) -> None:
+        """Let the task end while the actor is idle; the next message starts a new one.
+
+        An idle actor then holds no task, coroutine or frame (about 1 KB), which is most of
+        what a resident session costs beyond its state.
+        """
+        if self.task is not None and self.idle and not self.stopped:
+            self._parking = True
+            self.mailbox.nudge()
 
     def stop_nowait(self) -> None:
         """Ask the loop to end after what is queued (``None`` is the stop message)."""
         self.stopped = True
-        self.mailbox.put_control(None)
+        if self.task is not None:  # a parked actor has nothing to stop
+            self.mailbox.put_control(None)
 
     def rollback(self, env: Envelope) -> None:
         """Cancel the running turn ``env`` and undo it (``multitask_strategy="rollback"``).
@@ -159,10 +187,10 @@ class SessionActor:
             head.collect = None
             if rows and self._rollback_of is not env:
                 for row in head.squash(rows, records, mark):
-                    self._on_row(row)
+                    self.flusher.add(head, row)
 
     def on_row(self, row: CheckpointRow) -> None:
-        self._on_row(row)
+        self.flusher.add(self.head, row)
 
     async def checkout(self, seq: int) -> None:
         """Move the head to checkpoint ``seq`` (time travel: the next turn forks from it)."""
@@ -183,8 +211,17 @@ class SessionActor:
     async def _run(self) -> None:
         mailbox = self.mailbox
         while True:
+            if not mailbox:
+                if self._parking:
+                    # Checked and given up with no await in between: a put from here on
+                    # finds no task and starts one (see _on_put).
+                    self._parking = False
+                    self.task = None
+                    return
+                await mailbox.wait()
+                continue
             # Under load the next envelope is already there: take it without a suspension.
-            env = mailbox.get_nowait() if mailbox else await mailbox.get()
+            env = mailbox.get_nowait()
             if env is None:
                 return
             # Known before handling starts: if handling itself fails (a bug, not a node), the
@@ -219,7 +256,7 @@ class SessionActor:
                         head,
                         env.input,
                         cfg,
-                        self._on_row,
+                        partial(self.flusher.add, head),
                         env.on_event,
                         interrupt_before=env.before,
                         interrupt_after=env.after,
@@ -252,3 +289,4 @@ class SessionActor:
         finally:
             self.busy = False
             self.current = None
+            self.last_used = self.clock()

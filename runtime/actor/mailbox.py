@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import msgspec
@@ -31,15 +32,19 @@ class Mailbox(Generic[T]):
     should surface as an error a server can turn into a 503, not as unbounded latency).
     """
 
-    __slots__ = ("_items", "_max", "_puts", "_rejected", "_waiter", "thread_id")
+    __slots__ = ("_items", "_max", "_puts", "_rejected", "_waiter", "on_put", "thread_id")
 
-    def __init__(self, max_size: int, thread_id: str = "") -> None:
+    def __init__(
+        self, max_size: int, thread_id: str = "", on_put: Callable[[], None] | None = None
+    ) -> None:
         self._items: list[T] = []
         self._max = max_size
         self._waiter: asyncio.Future[None] | None = None
         self._puts = 0
         self._rejected = 0
         self.thread_id = thread_id
+        self.on_put = on_put
+        """Called after a put that found no consumer waiting (it may have to be started)."""
 
     def __len__(self) -> int:
         return len(self._items)
@@ -63,20 +68,15 @@ class Mailbox(Generic[T]):
         self._wake()
 
     def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        if self._waiter is not None:
+            self.nudge()
+        elif self.on_put is not None:
+            self.on_put()
 
     def put_control(self, item: T) -> None:
         """Put ``item`` last, bypassing the bound (control messages such as stop)."""
         self._items.append(item)
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        self._wake()
 
     def get_nowait(self) -> T:
         """The first message; the mailbox must not be empty."""
@@ -85,9 +85,21 @@ class Mailbox(Generic[T]):
     async def get(self) -> T:
         items = self._items
         while not items:
-            waiter = self._waiter = asyncio.get_running_loop().create_future()
-            await waiter
+            await self.wait()
         return items.pop(0)
+
+    async def wait(self) -> None:
+        """Wait for the next put or :meth:`nudge` (the mailbox may still be empty then)."""
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        await waiter
+
+    def nudge(self) -> None:
+        """Wake a consumer blocked in :meth:`wait` without giving it a message."""
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     def drain(self) -> list[T]:
         """Take everything queued (shutdown, eviction races)."""

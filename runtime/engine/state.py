@@ -54,6 +54,8 @@ def _all_flat_dicts(items: list[Any]) -> bool:
 
 
 _STR = frozenset({str})
+#: How a channel's value is copied (see ThreadState.copy_values).
+ATOM, SHALLOW, DICTS, DEEP = 0, 1, 2, 3
 
 
 class ThreadState:
@@ -131,11 +133,13 @@ class ThreadState:
         self.collect: list[Checkpoint] | None = None
         """When a list, ``commit`` appends each checkpoint's record to it (see ``squash``)."""
         self._encoded: bytes | None = codec.encode(self.values)
-        self._shallow: set[str] = set()
+        # Tuples, not sets: most are empty (the shared ``()``), and a resident idle session
+        # should cost little more than its state (three empty sets were ~650 bytes).
+        self._shallow: tuple[str, ...] = ()
         """Channels holding a list of atoms: a shallow copy is a private copy."""
-        self._dicts: set[str] = set()
+        self._dicts: tuple[str, ...] = ()
         """Channels holding a list of flat dicts: copying each dict makes a private copy."""
-        self._deep: set[str] = set()
+        self._deep: tuple[str, ...] = ()
         """Channels holding anything else but an atom: copies go through the codec."""
 
     # -- copies ------------------------------------------------------------------------
@@ -157,9 +161,7 @@ class ThreadState:
         """Replace the values outright (a new thread's initial values, a rehydration)."""
         self.values = values
         self._encoded = None
-        self._shallow = set()
-        self._dicts = set()
-        self._deep = set()
+        self._shallow = self._dicts = self._deep = ()
         self._track([(ch, SET, v) for ch, v in values.items()])
 
     def copy_values(self) -> dict[str, Any]:
@@ -176,31 +178,43 @@ class ThreadState:
 
     def _track(self, changes: list[Change]) -> None:
         """Keep ``_shallow``/``_dicts``/``_deep`` right for ``changes`` just made."""
-        shallow, dicts, deep = self._shallow, self._dicts, self._deep
         for ch, op, value in changes:
             if op == APPEND:
-                if ch in shallow:
+                if ch in self._shallow:
                     if _all_atoms(value):
                         continue
-                elif ch in dicts:
+                elif ch in self._dicts:
                     if _all_flat_dicts(value):
                         continue
                 else:
                     continue  # a list stays deep whatever is appended to it
                 value = self.values[ch]  # the kind changes: look at the whole list
-            shallow.discard(ch)
-            dicts.discard(ch)
-            deep.discard(ch)
             t = type(value)
             if t is list:
-                if _all_atoms(value):
-                    shallow.add(ch)
-                elif _all_flat_dicts(value):
-                    dicts.add(ch)
-                else:
-                    deep.add(ch)
-            elif t not in _ATOMS:
-                deep.add(ch)
+                kind = SHALLOW if _all_atoms(value) else DICTS if _all_flat_dicts(value) else DEEP
+            else:
+                kind = ATOM if t in _ATOMS else DEEP
+            self._set_kind(ch, kind)
+
+    def _set_kind(self, ch: str, kind: int) -> None:
+        if ch in self._shallow:
+            if kind == SHALLOW:
+                return
+            self._shallow = tuple(c for c in self._shallow if c != ch)
+        elif ch in self._dicts:
+            if kind == DICTS:
+                return
+            self._dicts = tuple(c for c in self._dicts if c != ch)
+        elif ch in self._deep:
+            if kind == DEEP:
+                return
+            self._deep = tuple(c for c in self._deep if c != ch)
+        if kind == SHALLOW:
+            self._shallow += (ch,)
+        elif kind == DICTS:
+            self._dicts += (ch,)
+        elif kind == DEEP:
+            self._deep += (ch,)
 
     @property
     def dirty(self) -> bool:
