@@ -348,23 +348,17 @@ class Supervisor:
         """Rows to rebuild ``tid`` at ``seq`` (all its rows when ``None``), including
         those the flusher has not written yet (read-your-writes)."""
         assert self.checkpointer is not None
+        pending = self._unwritten(tid)
         if seq is None:
             rows = await self.checkpointer.list_checkpoints(tid, ascending=True)
         else:
             rows = await self.checkpointer.load_chain(tid, seq)
-        return self._with_unwritten(tid, rows, seq)
+        return _merge(rows, pending, seq)
 
-    def _with_unwritten(
-        self, tid: str, rows: list[CheckpointRow], upto: int | None
-    ) -> list[CheckpointRow]:
-        """``rows`` from the store plus the flusher's not yet written rows of ``tid`` (up to
-        ``upto``), ascending by id."""
-        pending = self.flusher.pending_rows(tid) if self.flusher is not None else []
-        if not pending:
-            return rows
-        merged = {r.seq: r for r in rows}
-        merged.update((r.seq, r) for r in pending if upto is None or r.seq <= upto)
-        return [merged[k] for k in sorted(merged)]
+    def _unwritten(self, tid: str) -> list[CheckpointRow]:
+        # Taken *before* the store is read: a batch committed while the read runs is then
+        # in one or the other (taken after, it would be in neither).
+        return self.flusher.pending_rows(tid) if self.flusher is not None else []
 
     async def delete_thread(self, tid: str) -> bool:
         """Delete a thread: queued turns finish first, then its actor and rows go."""
@@ -446,7 +440,8 @@ class Supervisor:
     async def load_head(self, tid: str, *, activation: bool = True) -> ThreadState:
         """The thread's head from the store (plus unflushed rows), or a new thread."""
         assert self.checkpointer is not None
-        rows = self._with_unwritten(tid, await self.checkpointer.load_chain(tid), None)
+        pending = self._unwritten(tid)
+        rows = _merge(await self.checkpointer.load_chain(tid), pending, None)
         head = self.engine.new_thread(tid)
         if not rows:
             return head
@@ -589,6 +584,18 @@ class Supervisor:
             quarantined=fl.quarantined if fl else 0,
             quarantined_checkpoints=fl.quarantined_checkpoints if fl else 0,
         )
+
+
+def _merge(
+    rows: list[CheckpointRow], pending: list[CheckpointRow], upto: int | None
+) -> list[CheckpointRow]:
+    """``rows`` from the store plus not yet written ``pending`` ones (up to ``upto``),
+    ascending by id; a pending row replaces a stored one of the same id."""
+    if not pending:
+        return rows
+    merged = {r.seq: r for r in rows}
+    merged.update((r.seq, r) for r in pending if upto is None or r.seq <= upto)
+    return [merged[k] for k in sorted(merged)]
 
 
 def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
