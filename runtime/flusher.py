@@ -4,10 +4,21 @@ Actors hand each checkpoint row to :meth:`Flusher.add` the moment its step commi
 memory; the flusher writes whatever is dirty every ``flush_interval``, at once when a
 ``"sync"`` caller is waiting or the batch is full. One flusher per store, one writer.
 
-Failure policy: a failed batch is retried with exponential backoff and its rows are kept
-in order ahead of newer ones; nothing is ever dropped. While the backlog is above
-``max_dirty`` rows, new turns wait (:meth:`wait_capacity`) and after ``backpressure_timeout``
-fail with ``StoreUnavailableError``.
+Failure policy, by what the store raised:
+
+* ``StoreUnavailableError`` (disk full, I/O error, a lock held too long) and anything that
+  is not a ``StoreError``: the batch is retried with exponential backoff (``min_backoff``
+  doubling up to ``max_backoff``, through :attr:`Flusher.sleep`, which tests replace) and
+  its rows are kept in order ahead of newer ones; nothing is ever dropped. While the backlog
+  is above ``max_dirty`` rows, new turns wait (:meth:`wait_capacity`) and after
+  ``backpressure_timeout`` fail with ``StoreUnavailableError``; a ``"sync"`` caller waits as
+  long for its commit, then gets the same error (its turn is kept and written later).
+* Any other ``StoreError`` (a duplicate checkpoint, a row the store can never take): retrying
+  cannot help, and the batch holds every thread's rows. It is split by thread (the thread
+  the error names first, else in halves) until the other threads' rows are written and the
+  guilty thread is alone; that thread is *quarantined*: its rows stay in memory, unwritten,
+  its ``"sync"`` callers and new turns get the error, and nothing else notices. They get one
+  more try when the flusher closes or hands its rows to another (:meth:`take_all`).
 """
 
 from __future__ import annotations
@@ -16,12 +27,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import msgspec
 
-from stores.errors import StoreUnavailableError
-from stores.records import CheckpointRow, ThreadRow, WriteBatch
+from runtime.batches import Part, Quarantined, refused
+from stores.errors import StoreError, StoreUnavailableError
+from stores.records import CheckpointRow
 
 if TYPE_CHECKING:
     from runtime.engine import ThreadState
@@ -39,8 +52,12 @@ class FlusherStatistics(msgspec.Struct, frozen=True):
     """Batches committed."""
     flushed_checkpoints: int
     flush_failures: int
+    """Batch writes the store failed (each retry and each refused part counts)."""
     max_batch: int
     """Largest batch committed so far (rows)."""
+    quarantined: int = 0
+    """Threads whose rows the store refused for good (kept in memory, unwritten)."""
+    quarantined_checkpoints: int = 0
 
 
 class Flusher:
@@ -54,14 +71,23 @@ class Flusher:
         max_batch: int = 10_000,
         max_dirty: int = 200_000,
         backpressure_timeout: float = 30.0,
+        min_backoff: float = 0.01,
         max_backoff: float = 2.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_quarantine: Callable[[str, StoreError], None] | None = None,
     ) -> None:
         self.store = store
         self.flush_interval = flush_interval
         self.max_batch = max_batch
         self.max_dirty = max_dirty
         self.backpressure_timeout = backpressure_timeout
+        self.min_backoff = min_backoff
         self.max_backoff = max_backoff
+        self.sleep = sleep
+        """Waits between retries of a failed batch; tests put a fake here to step retries."""
+        self.on_quarantine = on_quarantine
+        """Told when a thread is quarantined (the supervisor fails its queued turns)."""
+        self.quarantine: dict[str, Quarantined] = {}
         self._rows: list[CheckpointRow] = []
         self._heads: dict[str, ThreadState] = {}
         self._in_flight: list[CheckpointRow] = []
@@ -72,7 +98,6 @@ class Flusher:
         self._committed: asyncio.Future[None] | None = None
         self._urgent = False
         self._task: asyncio.Task[None] | None = None
-        self._write: asyncio.Future[None] | None = None
         # One writer: the loop and explicit flush() calls never write batches concurrently.
         self._lock = asyncio.Lock()
         self._flushes = 0
@@ -83,6 +108,9 @@ class Flusher:
 
     # -- intake (hot path) ---------------------------------------------------------------
     def add(self, head: ThreadState, row: CheckpointRow) -> None:
+        if self.quarantine and row.thread_id in self.quarantine:
+            self.quarantine[row.thread_id].rows.append(row)  # kept, never written with others
+            return
         rows = self._rows
         rows.append(row)
         self._heads[row.thread_id] = head
@@ -98,16 +126,23 @@ class Flusher:
         """Drop ``head``'s checkpoints from ``from_seq`` on: unwritten ones here, written
         ones by a delete in the next batch (a rolled-back turn)."""
         tid = head.thread_id
-        self._rows = [r for r in self._rows if r.thread_id != tid or r.seq < from_seq]
-        self._discard.append((tid, from_seq))
-        self._heads[tid] = head
         head.epoch += 1
         head.discarding = True
         head.flushed = min(head.flushed, from_seq - 1)
+        held = self.quarantine.get(tid)
+        if held is not None:
+            held.rows = [r for r in held.rows if r.seq < from_seq]
+            held.discard.append((tid, from_seq))
+            return
+        self._rows = [r for r in self._rows if r.thread_id != tid or r.seq < from_seq]
+        self._discard.append((tid, from_seq))
+        self._heads[tid] = head
         self._poke()
 
     def touch(self, head: ThreadState) -> None:
         """Write the thread's row with the next batch, even if it has no new checkpoint."""
+        if head.thread_id in self.quarantine:
+            return  # its thread row is written with its rows, if ever
         self._heads[head.thread_id] = head
         wake = self._wake
         if wake is not None and not wake.done():
@@ -115,25 +150,71 @@ class Flusher:
 
     @property
     def dirty(self) -> int:
+        """Rows waiting for the store (quarantined ones are not: no batch waits on them)."""
         return len(self._rows) + len(self._in_flight)
+
+    @property
+    def unwritten(self) -> int:
+        """Every row not committed, quarantined ones included."""
+        return self.dirty + sum(len(q.rows) for q in self.quarantine.values())
 
     def pending_rows(self, thread_id: str) -> list[CheckpointRow]:
         """Rows of ``thread_id`` not yet committed, oldest first (read-your-writes)."""
+        held = self.quarantine.get(thread_id)
+        if held is not None:
+            return list(held.rows)
         if thread_id not in self._heads and thread_id not in self._in_flight_heads:
             return []
         return [r for r in (*self._in_flight, *self._rows) if r.thread_id == thread_id]
 
+    @property
+    def last_error(self) -> BaseException | None:
+        """What the store raised at the last failed write (``None`` if none failed)."""
+        return self._last_error
+
+    def quarantine_error(self, thread_id: str) -> StoreError | None:
+        held = self.quarantine.get(thread_id)
+        return None if held is None else held.error
+
     # -- waiting -------------------------------------------------------------------------
     async def wait_flushed(self, head: ThreadState, seq: int) -> None:
-        """Return once the store has committed ``head``'s checkpoints up to ``seq``."""
+        """Return once the store has committed ``head``'s checkpoints up to ``seq``.
+
+        Fails with the thread's quarantine error if the store refused them, and with
+        ``StoreUnavailableError`` after ``backpressure_timeout`` (the rows stay dirty and
+        are written when the store recovers). The clock is only armed once a wait did not
+        end in the commit: a healthy store costs no timer.
+        """
+        if head.flushed >= seq:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.backpressure_timeout
+        timed = False  # the first wait needs no timer: a commit or a failed attempt ends it
         while head.flushed < seq:
+            held = self.quarantine.get(head.thread_id)
+            if held is not None:
+                raise held.error
             if self._task is None or self._task.done():
                 raise StoreUnavailableError(
                     "the flusher is not running; the runtime was closed", thread_id=head.thread_id
                 )
+            if timed and loop.time() >= deadline:
+                raise StoreUnavailableError(
+                    f"the store has not committed this turn within backpressure_timeout="
+                    f"{self.backpressure_timeout}s; the turn ran and is kept in memory, and "
+                    f"is written once the store recovers; last store error: "
+                    f"{self._last_error!r}",
+                    thread_id=head.thread_id,
+                )
             self._urgent = True
             self._poke()
-            await asyncio.shield(self._commit_future())
+            if not timed:
+                timed = True
+                await asyncio.shield(self._commit_future())
+                continue
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(deadline):
+                    await asyncio.shield(self._commit_future())
 
     async def wait_capacity(self) -> None:
         """Backpressure: wait while the backlog is above ``max_dirty``."""
@@ -160,13 +241,21 @@ class Flusher:
             fut = self._committed = asyncio.get_running_loop().create_future()
         return fut
 
+    def _notify(self) -> None:
+        """Wake everyone waiting for a commit, to look again."""
+        fut, self._committed = self._committed, None
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
     def _poke(self) -> None:
         for fut in (self._wake, self._kick):
             if fut is not None and not fut.done():
                 fut.set_result(None)
 
     def take_all(self) -> tuple[list[CheckpointRow], dict[str, ThreadState]]:
-        """Remove and return every unwritten row (to hand to another flusher)."""
+        """Remove and return every unwritten row (to hand to another flusher), quarantined
+        ones included: the next flusher tries them once more."""
+        self.retry_quarantined()
         rows, heads = [*self._in_flight, *self._rows], {**self._in_flight_heads, **self._heads}
         self._in_flight, self._rows, self._heads = [], [], {}
         self._in_flight_heads = {}
@@ -178,6 +267,47 @@ class Flusher:
         for tid, h in heads.items():
             self._heads.setdefault(tid, h)
 
+    # -- quarantine ----------------------------------------------------------------------
+    def _hold(self, part: Part, exc: StoreError) -> None:
+        """Quarantine the one thread of ``part``, with its rows that came in meanwhile."""
+        ((tid, head),) = part.heads.items()
+        head = self._heads.pop(tid, head)
+        rows, discard = part.rows, part.discard
+        if any(r.thread_id == tid for r in self._rows):
+            rows = rows + [r for r in self._rows if r.thread_id == tid]
+            self._rows = [r for r in self._rows if r.thread_id != tid]
+        if any(d[0] == tid for d in self._discard):
+            discard = discard + [d for d in self._discard if d[0] == tid]
+            self._discard = [d for d in self._discard if d[0] != tid]
+        seqs = f"checkpoints {rows[0].seq}-{rows[-1].seq}" if rows else "its thread row"
+        error = StoreError(
+            f"the store refused {seqs} of this thread for a reason retrying cannot cure "
+            f"({exc}); they are kept in memory, unwritten, and the thread takes no new turns "
+            "until it is deleted; other threads are not affected",
+            thread_id=tid,
+        )
+        self.quarantine[tid] = Quarantined(head, rows, discard, error)
+        head.status = "error"  # shown by get_thread; the thread row keeps the old one
+        log.error("%s", error)
+        self._notify()
+        if self.on_quarantine is not None:
+            self.on_quarantine(tid, error)
+
+    def release(self, thread_id: str) -> int:
+        """Drop a quarantined thread's rows (it was deleted); returns how many."""
+        held = self.quarantine.pop(thread_id, None)
+        return 0 if held is None else len(held.rows)
+
+    def retry_quarantined(self) -> None:
+        """Queue every quarantined thread's rows again (the cause may have been fixed)."""
+        held, self.quarantine = self.quarantine, {}
+        for tid, q in held.items():
+            if q.head.status == "error":
+                q.head.status = q.status
+            self._rows = q.rows + self._rows  # add() kept none of tid's rows there
+            self._discard = q.discard + self._discard
+            self._heads[tid] = q.head
+
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
         if self._task is None or self._task.done():
@@ -187,11 +317,22 @@ class Flusher:
         """Write everything dirty now and wait for it (retrying on errors)."""
         while self._heads or self._in_flight:
             async with self._lock:
-                await self._flush_once(retry=True)
+                await self._flush_once()
 
     async def aclose(self) -> None:
-        """Flush everything, then stop."""
+        """Flush everything (quarantined threads get one last try), then stop."""
         await self.flush()
+        if self.quarantine:
+            self.retry_quarantined()
+            await self.flush()
+        for tid, q in self.quarantine.items():
+            log.error(
+                "closing with %d checkpoints of thread %r that the store refused; they are "
+                "lost: %s",
+                len(q.rows),
+                tid,
+                q.error,
+            )
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
@@ -206,6 +347,8 @@ class Flusher:
             self._flushed,
             self._failures,
             self._max_batch_seen,
+            len(self.quarantine),
+            sum(len(q.rows) for q in self.quarantine.values()),
         )
 
     # -- the writer loop -----------------------------------------------------------------
@@ -225,94 +368,90 @@ class Flusher:
                     timer.cancel()
                     self._kick = None
                 async with self._lock:
-                    await self._flush_once(retry=True)
+                    await self._flush_once()
         except asyncio.CancelledError:
             # The loop is shutting down (end of asyncio.run, or aclose): nothing that was
             # acknowledged may be lost, so write it all before going.
             await self.flush()
             raise
 
-    async def _flush_once(self, *, retry: bool) -> None:
-        """Write the dirty rows as one batch; the caller holds ``_lock``."""
-        backoff = 0.01
-        while True:
-            rows, heads, discard = self._rows, self._heads, self._discard
-            if not heads:
+    async def _flush_once(self) -> None:
+        """Write the dirty rows, retrying with backoff until the store takes them or
+        quarantines their thread; the caller holds ``_lock``."""
+        delay = self.min_backoff
+        while self._heads:
+            error = await self._write_dirty()
+            if error is None:
                 return
-            self._rows, self._heads, self._discard = [], {}, []
-            self._urgent = False
-            self._in_flight = rows
-            self._in_flight_heads = heads
-            tops = {tid: (h.top, h.epoch) for tid, h in heads.items()}
-            threads = [
-                ThreadRow(tid, h.status, h.created_at, h.updated_at, h.metadata, h.top)
-                for tid, h in heads.items()
-            ]
-            write = self._write = asyncio.ensure_future(
-                self.store.write_batch(WriteBatch(rows, threads, discard))
-            )
-            try:
-                # Shielded: if our task is cancelled mid-write we must still learn whether the
-                # batch committed, or a retry would write it twice.
-                await asyncio.shield(write)
-            except asyncio.CancelledError:
-                if not write.done():
-                    await asyncio.wait([write])
-                if write.cancelled() or write.exception() is not None:
-                    self._requeue(rows, heads, discard)
-                else:
-                    self._committed_batch(rows, heads, tops, discard)
-                raise
-            except Exception as exc:
-                self._failures += 1
-                self._last_error = exc
-                self._requeue(rows, heads, discard)
-                log.warning("flush of %d checkpoints failed, retrying: %r", len(rows), exc)
-                if not retry:
+            log.warning("flush failed, retrying in %.3gs: %r", delay, error)
+            await self.sleep(delay)
+            delay = min(delay * 2, self.max_backoff)
+
+    async def _write_dirty(self) -> Exception | None:
+        """One attempt at everything dirty: the error that left rows unwritten (they are
+        back in the dirty list, ahead of newer ones), or ``None``."""
+        part = Part.take(self._rows, self._heads, self._discard)
+        self._rows, self._heads, self._discard = [], {}, []
+        self._urgent = False
+        self._in_flight, self._in_flight_heads = part.rows, part.heads
+        todo = [part]
+        try:
+            while todo:
+                part = todo[-1]
+                write = asyncio.ensure_future(self.store.write_batch(part.batch()))
+                try:
+                    # Shielded: if our task is cancelled mid-write we must still learn whether
+                    # the batch committed, or a retry would write it twice.
+                    await asyncio.shield(write)
+                except asyncio.CancelledError:
+                    if not write.done():
+                        await asyncio.wait([write])
+                    if not write.cancelled() and write.exception() is None:
+                        self._committed_part(todo.pop())
                     raise
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.max_backoff)
-                continue
-            self._committed_batch(rows, heads, tops, discard)
-            return
+                except Exception as exc:
+                    self._failures += 1
+                    self._last_error = exc
+                    if not refused(exc):
+                        self._notify()  # waiters look again, and start their clocks
+                        return exc
+                    assert isinstance(exc, StoreError)
+                    todo.pop()
+                    if len(part.heads) == 1:
+                        self._hold(part, exc)
+                    else:
+                        log.warning("the store refused a batch (%s); splitting it by thread", exc)
+                        todo += part.split(exc.thread_id)
+                    continue
+                self._committed_part(todo.pop())
+            return None
+        finally:
+            self._in_flight, self._in_flight_heads = [], {}
+            if todo:
+                self._requeue(todo)
 
-    def _requeue(
-        self,
-        rows: list[CheckpointRow],
-        heads: dict[str, ThreadState],
-        discard: list[tuple[str, int]],
-    ) -> None:
-        self._in_flight = []
-        self._in_flight_heads = {}
-        self._discard = discard + self._discard
-        self._rows = rows + self._rows
-        for tid, h in heads.items():
-            self._heads.setdefault(tid, h)
+    def _requeue(self, parts: list[Part]) -> None:
+        self._rows = [r for p in parts for r in p.rows] + self._rows
+        self._discard = [d for p in parts for d in p.discard] + self._discard
+        for p in parts:
+            for tid, h in p.heads.items():
+                self._heads.setdefault(tid, h)
 
-    def _committed_batch(
-        self,
-        rows: list[CheckpointRow],
-        heads: dict[str, ThreadState],
-        tops: dict[str, tuple[int, int]],
-        discard: list[tuple[str, int]],
-    ) -> None:
-        self._in_flight = []
-        self._in_flight_heads = {}
-        for tid, h in heads.items():
-            top, epoch = tops[tid]
+    def _committed_part(self, part: Part) -> None:
+        for tid, h in part.heads.items():
+            top, epoch = part.tops[tid]
             if epoch == h.epoch and top > h.flushed:
                 h.flushed = top
-        for tid, _ in discard:
-            done = heads.get(tid)
+        for tid, _ in part.discard:
+            done = part.heads.get(tid)
             if done is not None and not any(t == tid for t, _ in self._discard):
                 done.discarding = False
         self._flushes += 1
-        self._flushed += len(rows)
-        if len(rows) > self._max_batch_seen:
-            self._max_batch_seen = len(rows)
-        fut, self._committed = self._committed, None
-        if fut is not None and not fut.done():
-            fut.set_result(None)
+        n = len(part.rows)
+        self._flushed += n
+        if n > self._max_batch_seen:
+            self._max_batch_seen = n
+        self._notify()
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:

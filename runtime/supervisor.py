@@ -28,6 +28,7 @@ from runtime.flusher import Flusher
 from runtime.graph.spec import GraphSpec
 from runtime.memory import Memory
 from stores import Store
+from stores.errors import StoreError
 from stores.records import CheckpointRow
 
 log = logging.getLogger("runtime.supervisor")
@@ -71,6 +72,10 @@ class RuntimeStatistics(msgspec.Struct, frozen=True):
     flushes: int
     flushed_checkpoints: int
     flush_failures: int
+    quarantined: int = 0
+    """Threads whose checkpoints the store refused for good: kept in memory, unwritten,
+    and the thread takes no new turns (status ``"error"``) until it is deleted."""
+    quarantined_checkpoints: int = 0
 
 
 class Supervisor:
@@ -174,6 +179,7 @@ class Supervisor:
                     flush_interval=self.flush_interval,
                     max_dirty=self.max_dirty,
                     backpressure_timeout=self.backpressure_timeout,
+                    on_quarantine=self._on_quarantine,
                 )
                 if self._orphans is not None:
                     self.flusher.adopt(*self._orphans)
@@ -234,7 +240,7 @@ class Supervisor:
         Rows the old flusher still held (a loop stopped without shutting down) are kept
         and written by the next flusher.
         """
-        if self.flusher is not None and self.flusher.dirty:
+        if self.flusher is not None and self.flusher.unwritten:
             self._orphans = self.flusher.take_all()
         self._actors.clear()
         self._activating.clear()
@@ -265,6 +271,8 @@ class Supervisor:
         tid = cfg.thread_id
         flusher = self.flusher
         assert flusher is not None
+        if flusher.quarantine and tid in flusher.quarantine:
+            raise flusher.quarantine[tid].error
         if flusher.dirty >= flusher.max_dirty:
             await flusher.wait_capacity()
         # No await between resolving the actor and putting into its mailbox, so an actor
@@ -290,6 +298,10 @@ class Supervisor:
             result = await env.future
         finally:
             self._stats["turns"] += 1
+        if flusher.quarantine and tid in flusher.quarantine:
+            # quarantined while this turn ran: its checkpoints cannot be written
+            actor.head.status = "error"
+            raise flusher.quarantine[tid].error
         if mode != "async":
             await flusher.wait_flushed(actor.head, env.seq)
         return result
@@ -326,6 +338,9 @@ class Supervisor:
         """Write ``values`` as ``as_node`` in the thread's order; returns the new checkpoint id."""
 
         async def update(actor: SessionActor) -> int:
+            error = actor.flusher.quarantine_error(actor.thread_id)
+            if error is not None:
+                raise error
             head = actor.head
             if cfg.checkpoint_id is not None:
                 await actor.checkout(cfg.checkpoint_id)
@@ -339,23 +354,17 @@ class Supervisor:
         """Rows to rebuild ``tid`` at ``seq`` (all its rows when ``None``), including
         those the flusher has not written yet (read-your-writes)."""
         assert self.checkpointer is not None
+        pending = self._unwritten(tid)
         if seq is None:
             rows = await self.checkpointer.list_checkpoints(tid, ascending=True)
         else:
             rows = await self.checkpointer.load_chain(tid, seq)
-        return self._with_unwritten(tid, rows, seq)
+        return _merge(rows, pending, seq)
 
-    def _with_unwritten(
-        self, tid: str, rows: list[CheckpointRow], upto: int | None
-    ) -> list[CheckpointRow]:
-        """``rows`` from the store plus the flusher's not yet written rows of ``tid`` (up to
-        ``upto``), ascending by id."""
-        pending = self.flusher.pending_rows(tid) if self.flusher is not None else []
-        if not pending:
-            return rows
-        merged = {r.seq: r for r in rows}
-        merged.update((r.seq, r) for r in pending if upto is None or r.seq <= upto)
-        return [merged[k] for k in sorted(merged)]
+    def _unwritten(self, tid: str) -> list[CheckpointRow]:
+        # Taken *before* the store is read: a batch committed while the read runs is then
+        # in one or the other (taken after, it would be in neither).
+        return self.flusher.pending_rows(tid) if self.flusher is not None else []
 
     async def delete_thread(self, tid: str) -> bool:
         """Delete a thread: queued turns finish first, then its actor and rows go."""
@@ -366,7 +375,8 @@ class Supervisor:
             if self._actors.get(tid) is actor:
                 self._evict(tid, actor, "deleted")
         await self.flusher.flush()  # its rows must not land after the delete
-        return await self.checkpointer.delete_thread(tid)
+        found = await self.checkpointer.delete_thread(tid)
+        return self.flusher.release(tid) > 0 or found
 
     async def _ephemeral_turn(self, input: Any, cfg: RunConfig, on_event: EventSink | None) -> Any:
         # No checkpointer: like LangGraph, every invoke starts from an empty state.
@@ -435,7 +445,8 @@ class Supervisor:
     async def load_head(self, tid: str, *, activation: bool = True) -> ThreadState:
         """The thread's head from the store (plus unflushed rows), or a new thread."""
         assert self.checkpointer is not None
-        rows = self._with_unwritten(tid, await self.checkpointer.load_chain(tid), None)
+        pending = self._unwritten(tid)
+        rows = _merge(await self.checkpointer.load_chain(tid), pending, None)
         head = self.engine.new_thread(tid)
         if not rows:
             return head
@@ -449,6 +460,25 @@ class Supervisor:
             head.status = "idle" if info.status == "busy" else info.status
             head.top = max(head.top, info.head)
         return head
+
+    def _on_quarantine(self, tid: str, error: StoreError) -> None:
+        """The store refused ``tid``'s checkpoints for good: its turns that have not started
+        fail now; a running one fails when it ends (``turn``), leaving the status "error"."""
+        actor = self._actors.get(tid)
+        if actor is None:
+            return
+        actor.head.status = "error"
+        for env in actor.mailbox.drain():
+            if env is not None and env.call is None:
+                if not env.future.done():
+                    env.future.set_exception(error)
+            else:
+                actor.mailbox.put_control(env)  # calls (a delete) and the stop message stay
+        if actor.busy:  # the running turn sets the status when it ends; set it again after
+            mark = Envelope(None, None, call=_mark_error)
+            # nobody awaits it, and a closing runtime fails it: never "exception not retrieved"
+            mark.future.add_done_callback(_retrieved)
+            actor.mailbox.put_control(mark)
 
     # -- eviction ------------------------------------------------------------------------
     def _actor_exit(self, actor: SessionActor, task: asyncio.Task[None]) -> None:
@@ -560,7 +590,21 @@ class Supervisor:
             flushes=fl.flushes if fl else 0,
             flushed_checkpoints=fl.flushed_checkpoints if fl else 0,
             flush_failures=fl.flush_failures if fl else 0,
+            quarantined=fl.quarantined if fl else 0,
+            quarantined_checkpoints=fl.quarantined_checkpoints if fl else 0,
         )
+
+
+def _merge(
+    rows: list[CheckpointRow], pending: list[CheckpointRow], upto: int | None
+) -> list[CheckpointRow]:
+    """``rows`` from the store plus not yet written ``pending`` ones (up to ``upto``),
+    ascending by id; a pending row replaces a stored one of the same id."""
+    if not pending:
+        return rows
+    merged = {r.seq: r for r in rows}
+    merged.update((r.seq, r) for r in pending if upto is None or r.seq <= upto)
+    return [merged[k] for k in sorted(merged)]
 
 
 def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
@@ -574,3 +618,12 @@ def _discard(row: object) -> None:
 
 async def _noop(actor: SessionActor) -> None:
     pass
+
+
+async def _mark_error(actor: SessionActor) -> None:
+    actor.head.status = "error"
+
+
+def _retrieved(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()

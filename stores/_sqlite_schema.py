@@ -211,8 +211,15 @@ def search_query(
 
 
 # -- running statements on a connection -------------------------------------------------------
-#: Errors that retrying cannot cure: the write itself is wrong.
-REFUSED = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
+#: Errors that retrying cannot cure: the write itself is wrong (a constraint, a row over
+#: the length limit: SQLITE_TOOBIG is a DataError, a misuse). Every other sqlite3 error
+#: (FULL, IOERR, BUSY, ...) may pass and is reported as unavailable.
+REFUSED = (
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+    sqlite3.ProgrammingError,
+    sqlite3.InterfaceError,
+)
 BUSY = 5
 # primary result codes (sqlite3.SQLITE_* constants exist only from Python 3.11 on)
 _REASONS = {

@@ -23,7 +23,10 @@ Where the writer runs is ``writer=``:
 
 Errors: a failed write is rolled back completely. Disk full, I/O errors, a lock held too
 long and the like raise :class:`StoreUnavailableError` (try again later); a batch that can
-never apply (a duplicate checkpoint, a malformed row) raises plain :class:`StoreError`.
+never apply (a duplicate checkpoint, a row over SQLite's length limit, a malformed row, a
+constraint or trigger refusing it) raises plain :class:`StoreError`, naming the thread when
+it can (a duplicate). The runtime retries the first kind and splits a batch refused with the
+second until it finds the thread to quarantine.
 """
 
 from __future__ import annotations

@@ -11,10 +11,12 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from typing import Any
 
+import msgspec
+
 from runtime.engine import RunConfig, ThreadState
 from runtime.engine.interrupts import PendingStep
 from runtime.engine.replay import chain, rebuild, states_forward
-from runtime.errors import InvalidConfigError
+from runtime.errors import CorruptCheckpointError, InvalidConfigError
 from runtime.graph.spec import START, GraphSpec
 from runtime.memory import Memory
 from runtime.supervisor import Durability, RuntimeStatistics, Strategy, Supervisor
@@ -382,7 +384,12 @@ class CompiledGraph:
             # resident: memory is the truth (its newest rows may not be written yet)
             h = actor.head
             return ThreadInfo(
-                thread_id, h.status, iso(h.created_at), iso(h.updated_at), _meta(h.metadata), h.top
+                thread_id,
+                h.status,
+                iso(h.created_at),
+                iso(h.updated_at),
+                _meta(h.metadata, thread_id),
+                h.top,
             )
         row = await self.checkpointer.get_thread(thread_id)
         if row is None:
@@ -550,13 +557,23 @@ def _info(row: Any) -> ThreadInfo:
         row.status,
         iso(row.created_at),
         iso(row.updated_at),
-        _meta(row.metadata),
+        _meta(row.metadata, row.thread_id),
         row.head,
     )
 
 
-def _meta(raw: bytes | None) -> dict[str, Any]:
-    return codec.decode(raw) if raw else {}
+def _meta(raw: bytes | None, thread_id: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        meta: dict[str, Any] = codec.decode(raw)
+    # TypeError too: a registered type's decode function may raise anything on bad bytes
+    except (msgspec.DecodeError, ValueError, TypeError) as exc:
+        raise CorruptCheckpointError(
+            f"the thread's metadata cannot be decoded ({exc}); the row is left as it is",
+            thread_id=thread_id,
+        ) from exc
+    return meta
 
 
 async def _next(agen: AsyncGenerator[Any, None]) -> Any:
