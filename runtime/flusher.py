@@ -182,14 +182,15 @@ class Flusher:
 
         Fails with the thread's quarantine error if the store refused them, and with
         ``StoreUnavailableError`` after ``backpressure_timeout`` (the rows stay dirty and
-        are written when the store recovers). The clock is only armed once a wait did not
-        end in the commit: a healthy store costs no timer.
+        are written when the store recovers). The clock is only armed once a flush attempt
+        failed during the wait: a healthy store costs no timer (a wait often spans two
+        commits, the batch already in flight and then its own).
         """
         if head.flushed >= seq:
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.backpressure_timeout
-        timed = False  # the first wait needs no timer: a commit or a failed attempt ends it
+        failures = self._failures
         while head.flushed < seq:
             held = self.quarantine.get(head.thread_id)
             if held is not None:
@@ -198,6 +199,7 @@ class Flusher:
                 raise StoreUnavailableError(
                     "the flusher is not running; the runtime was closed", thread_id=head.thread_id
                 )
+            timed = self._failures != failures
             if timed and loop.time() >= deadline:
                 raise StoreUnavailableError(
                     f"the store has not committed this turn within backpressure_timeout="
@@ -209,7 +211,6 @@ class Flusher:
             self._urgent = True
             self._poke()
             if not timed:
-                timed = True
                 await asyncio.shield(self._commit_future())
                 continue
             with contextlib.suppress(TimeoutError):
