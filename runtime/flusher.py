@@ -58,6 +58,8 @@ class FlusherStatistics(msgspec.Struct, frozen=True):
     quarantined: int = 0
     """Threads whose rows the store refused for good (kept in memory, unwritten)."""
     quarantined_checkpoints: int = 0
+    dirty_bytes: int = 0
+    """Payload bytes of the rows waiting and in flight (bounded by ``max_dirty_bytes``)."""
 
 
 class Flusher:
@@ -70,6 +72,7 @@ class Flusher:
         flush_interval: float = 0.005,
         max_batch: int = 10_000,
         max_dirty: int = 200_000,
+        max_dirty_bytes: int = 256 * 2**20,
         backpressure_timeout: float = 30.0,
         min_backoff: float = 0.01,
         max_backoff: float = 2.0,
@@ -80,6 +83,10 @@ class Flusher:
         self.flush_interval = flush_interval
         self.max_batch = max_batch
         self.max_dirty = max_dirty
+        self.max_dirty_bytes = max_dirty_bytes
+        self.dirty_bytes = 0
+        """Payload bytes of the rows waiting for the store (kept exact: added on intake,
+        recounted whenever the waiting rows are rebuilt)."""
         self.backpressure_timeout = backpressure_timeout
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
@@ -113,6 +120,7 @@ class Flusher:
             return
         rows = self._rows
         rows.append(row)
+        self.dirty_bytes += len(row.payload)
         self._heads[row.thread_id] = head
         n = len(rows)
         if n == 1:
@@ -135,6 +143,7 @@ class Flusher:
             held.discard.append((tid, from_seq))
             return
         self._rows = [r for r in self._rows if r.thread_id != tid or r.seq < from_seq]
+        self._recount()
         self._discard.append((tid, from_seq))
         self._heads[tid] = head
         self._poke()
@@ -147,6 +156,16 @@ class Flusher:
         wake = self._wake
         if wake is not None and not wake.done():
             wake.set_result(None)
+
+    def _recount(self) -> None:
+        self.dirty_bytes = sum(len(r.payload) for r in self._rows) + sum(
+            len(r.payload) for r in self._in_flight
+        )
+
+    @property
+    def over_capacity(self) -> bool:
+        """More rows or bytes wait for the store than ``max_dirty``/``max_dirty_bytes``."""
+        return self.dirty >= self.max_dirty or self.dirty_bytes >= self.max_dirty_bytes
 
     @property
     def dirty(self) -> int:
@@ -218,17 +237,18 @@ class Flusher:
                     await asyncio.shield(self._commit_future())
 
     async def wait_capacity(self) -> None:
-        """Backpressure: wait while the backlog is above ``max_dirty``."""
-        if self.dirty < self.max_dirty:
+        """Backpressure: wait while the backlog is above ``max_dirty``/``max_dirty_bytes``."""
+        if not self.over_capacity:
             return
         deadline = time.monotonic() + self.backpressure_timeout
-        while self.dirty >= self.max_dirty:
+        while self.over_capacity:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise StoreUnavailableError(
-                    f"{self.dirty} checkpoints are waiting for the store, more than max_dirty="
-                    f"{self.max_dirty}, for {self.backpressure_timeout}s; last store error: "
-                    f"{self._last_error!r}"
+                    f"{self.dirty} checkpoints ({self.dirty_bytes} bytes) are waiting for the "
+                    f"store, more than max_dirty={self.max_dirty} or max_dirty_bytes="
+                    f"{self.max_dirty_bytes}, for {self.backpressure_timeout}s; last store "
+                    f"error: {self._last_error!r}"
                 )
             self._poke()
             try:
@@ -260,11 +280,13 @@ class Flusher:
         rows, heads = [*self._in_flight, *self._rows], {**self._in_flight_heads, **self._heads}
         self._in_flight, self._rows, self._heads = [], [], {}
         self._in_flight_heads = {}
+        self.dirty_bytes = 0
         return rows, heads
 
     def adopt(self, rows: list[CheckpointRow], heads: dict[str, ThreadState]) -> None:
         """Take over rows another flusher could not write; they go first."""
         self._rows = rows + self._rows
+        self._recount()
         for tid, h in heads.items():
             self._heads.setdefault(tid, h)
 
@@ -277,6 +299,7 @@ class Flusher:
         if any(r.thread_id == tid for r in self._rows):
             rows = rows + [r for r in self._rows if r.thread_id == tid]
             self._rows = [r for r in self._rows if r.thread_id != tid]
+            self._recount()
         if any(d[0] == tid for d in self._discard):
             discard = discard + [d for d in self._discard if d[0] == tid]
             self._discard = [d for d in self._discard if d[0] != tid]
@@ -350,6 +373,7 @@ class Flusher:
             self._max_batch_seen,
             len(self.quarantine),
             sum(len(q.rows) for q in self.quarantine.values()),
+            self.dirty_bytes,
         )
 
     # -- the writer loop -----------------------------------------------------------------
@@ -430,6 +454,7 @@ class Flusher:
             self._in_flight, self._in_flight_heads = [], {}
             if todo:
                 self._requeue(todo)
+            self._recount()
 
     def _requeue(self, parts: list[Part]) -> None:
         self._rows = [r for p in parts for r in p.rows] + self._rows

@@ -76,6 +76,8 @@ class RuntimeStatistics(msgspec.Struct, frozen=True):
     """Threads whose checkpoints the store refused for good: kept in memory, unwritten,
     and the thread takes no new turns (status ``"error"``) until it is deleted."""
     quarantined_checkpoints: int = 0
+    dirty_bytes: int = 0
+    """Payload bytes of the checkpoints not yet committed (bounded by ``max_dirty_bytes``)."""
 
 
 class Supervisor:
@@ -97,6 +99,7 @@ class Supervisor:
         sync_nodes: SyncNodes = "auto",
         max_activating: int = 256,
         max_dirty: int = 200_000,
+        max_dirty_bytes: int = 256 * 2**20,
         backpressure_timeout: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -123,6 +126,7 @@ class Supervisor:
         """Rehydrations in flight at once: a burst of cold sessions queues here instead of
         flooding the store with reads."""
         self.max_dirty = max_dirty
+        self.max_dirty_bytes = max_dirty_bytes
         self.backpressure_timeout = backpressure_timeout
         self._activation_slots: asyncio.Semaphore | None = None
         self.clock = clock
@@ -178,6 +182,7 @@ class Supervisor:
                     self.checkpointer,
                     flush_interval=self.flush_interval,
                     max_dirty=self.max_dirty,
+                    max_dirty_bytes=self.max_dirty_bytes,
                     backpressure_timeout=self.backpressure_timeout,
                     on_quarantine=self._on_quarantine,
                 )
@@ -273,7 +278,7 @@ class Supervisor:
         assert flusher is not None
         if flusher.quarantine and tid in flusher.quarantine:
             raise flusher.quarantine[tid].error
-        if flusher.dirty >= flusher.max_dirty:
+        if flusher.over_capacity:
             await flusher.wait_capacity()
         # No await between resolving the actor and putting into its mailbox, so an actor
         # we hold cannot be evicted in between (except across an activation, handled here).
@@ -592,6 +597,7 @@ class Supervisor:
             flush_failures=fl.flush_failures if fl else 0,
             quarantined=fl.quarantined if fl else 0,
             quarantined_checkpoints=fl.quarantined_checkpoints if fl else 0,
+            dirty_bytes=fl.dirty_bytes if fl else 0,
         )
 
 

@@ -247,6 +247,24 @@ async def test_backpressure_then_store_unavailable_and_nothing_lost() -> None:
         assert len((await graph.ainvoke({}, cfg("a")))["messages"]) == 3
 
 
+async def test_a_bound_on_dirty_bytes_holds_back_turns_too() -> None:
+    store = FlakyStore()
+    graph = tutorial_builder().compile(
+        checkpointer=store, max_dirty_bytes=1, backpressure_timeout=0.2, flush_interval=0
+    )
+    async with graph:
+        store.down = True
+        await graph.ainvoke({"messages": []}, cfg("a"))  # under the bound when it started
+        waiting = graph.supervisor.flusher.pending_rows("a")  # type: ignore[union-attr]
+        assert graph.statistics().dirty_bytes == sum(len(r.payload) for r in waiting) > 1
+        with pytest.raises(StoreUnavailableError, match="max_dirty_bytes=1"):
+            await graph.ainvoke({}, cfg("a"))
+        store.down = False
+        await graph.aflush()
+        assert graph.statistics().dirty_bytes == 0
+        assert len((await graph.ainvoke({}, cfg("a")))["messages"]) == 2
+
+
 async def test_a_message_racing_its_actors_eviction_reaches_the_next_activation(
     store_factory: Callable[[], Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
