@@ -59,9 +59,16 @@ def tutorial_graph(path: str | None = None, **options: Any) -> CompiledGraph:
     return graph
 
 
-def create_app(graphs: CompiledGraph | Mapping[str, CompiledGraph] | None = None) -> Starlette:
-    """An app serving ``graphs`` (default: the tutorial graph, as assistant ``agent``)."""
-    return asgi.create_app(tutorial_graph() if graphs is None else graphs)
+def create_app(
+    graphs: CompiledGraph | Mapping[str, CompiledGraph] | None = None,
+    *,
+    heartbeat: float | None = 15.0,
+) -> Starlette:
+    """An app serving ``graphs`` (default: the tutorial graph, as assistant ``agent``).
+
+    ``heartbeat``: seconds of silence after which a stream sends an SSE comment (``: ping``).
+    """
+    return asgi.create_app(tutorial_graph() if graphs is None else graphs, heartbeat=heartbeat)
 
 
 def __getattr__(name: str) -> Any:

@@ -9,6 +9,7 @@ runs it. Needs the ``server`` extra (starlette, uvicorn).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import resource
 import uuid
@@ -44,6 +45,33 @@ from .protocol import (
 __all__ = ["Host", "create_app"]
 
 
+#: An SSE comment: clients ignore it, proxies see traffic.
+PING = b": ping\n\n"
+_PING: Any = object()
+
+
+async def _with_heartbeats(agen: AsyncIterator[Any], every: float | None) -> AsyncIterator[Any]:
+    """``agen``'s items, with ``_PING`` after each ``every`` seconds without one."""
+    if every is None:
+        async for item in agen:
+            yield item
+        return
+    while True:
+        nxt = asyncio.ensure_future(agen.__anext__())
+        try:
+            while not (await asyncio.wait({nxt}, timeout=every))[0]:
+                yield _PING
+        finally:
+            if not nxt.done():  # the client went away during a silence
+                nxt.cancel()
+                await asyncio.gather(nxt, return_exceptions=True)
+        try:
+            item = nxt.result()
+        except StopAsyncIteration:
+            return
+        yield item
+
+
 def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
     if value is not None and value not in allowed:
         raise ValidationError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
@@ -52,11 +80,18 @@ def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
 class Host:
     """The graphs an app serves, by name, and the endpoints over them."""
 
-    def __init__(self, graphs: Mapping[str, CompiledGraph]) -> None:
+    def __init__(
+        self, graphs: Mapping[str, CompiledGraph], *, heartbeat: float | None = 15.0
+    ) -> None:
         if not graphs:
             raise ValueError("create_app() needs at least one graph")
+        if heartbeat is not None and heartbeat <= 0:
+            raise ValueError(
+                f"heartbeat must be a positive number of seconds or None, got {heartbeat}"
+            )
         self.graphs = dict(graphs)
         self.default = next(iter(self.graphs))
+        self.heartbeat = heartbeat
 
     # -- lookup --------------------------------------------------------------------------
     def graph(self, assistant_id: str | None) -> tuple[str, CompiledGraph]:
@@ -211,8 +246,12 @@ class Host:
             yield sse("metadata", {"run_id": run_id})
             if first is not None:
                 yield sse(first[0], output_json(first[1]))
-            async for mode, payload in agen:
-                yield sse(mode, output_json(payload))
+            async for item in _with_heartbeats(agen, self.heartbeat):
+                if item is _PING:
+                    yield PING
+                else:
+                    mode, payload = item
+                    yield sse(mode, output_json(payload))
         except Exception as exc:  # a node failed: the client hears it as an event
             failure = exc
         finally:
@@ -302,11 +341,17 @@ class Host:
         ]
 
 
-def create_app(graphs: CompiledGraph | Mapping[str, CompiledGraph]) -> Starlette:
-    """An app serving ``graphs``: one (named ``agent``) or a ``{name: graph}`` mapping."""
+def create_app(
+    graphs: CompiledGraph | Mapping[str, CompiledGraph], *, heartbeat: float | None = 15.0
+) -> Starlette:
+    """An app serving ``graphs``: one (named ``agent``) or a ``{name: graph}`` mapping.
+
+    ``heartbeat``: seconds of silence after which a stream sends an SSE comment (``: ping``),
+    so that proxies and clients with read timeouts keep a long turn's stream open.
+    """
     if isinstance(graphs, CompiledGraph):
         graphs = {"agent": graphs}
-    host = Host(graphs)
+    host = Host(graphs, heartbeat=heartbeat)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
