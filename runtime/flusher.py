@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from runtime.batches import Part, Quarantined, refused
-from stores.errors import StoreError, StoreUnavailableError
+from stores.errors import StaleOwnerError, StoreError, StoreUnavailableError
 from stores.records import CheckpointRow
 
 if TYPE_CHECKING:
@@ -304,12 +304,21 @@ class Flusher:
             discard = discard + [d for d in self._discard if d[0] == tid]
             self._discard = [d for d in self._discard if d[0] != tid]
         seqs = f"checkpoints {rows[0].seq}-{rows[-1].seq}" if rows else "its thread row"
-        error = StoreError(
-            f"the store refused {seqs} of this thread for a reason retrying cannot cure "
-            f"({exc}); they are kept in memory, unwritten, and the thread takes no new turns "
-            "until it is deleted; other threads are not affected",
-            thread_id=tid,
-        )
+        error: StoreError
+        if isinstance(exc, StaleOwnerError):
+            error = StaleOwnerError(
+                f"another process took this thread over (this process's lease on it expired): "
+                f"{seqs} were refused and are dropped; the next call reloads the thread from "
+                "the store once its lease can be taken",
+                thread_id=tid,
+            )
+        else:
+            error = StoreError(
+                f"the store refused {seqs} of this thread for a reason retrying cannot cure "
+                f"({exc}); they are kept in memory, unwritten, and the thread takes no new "
+                "turns until it is deleted; other threads are not affected",
+                thread_id=tid,
+            )
         self.quarantine[tid] = Quarantined(head, rows, discard, error)
         head.status = "error"  # shown by get_thread; the thread row keeps the old one
         log.error("%s", error)
@@ -321,6 +330,13 @@ class Flusher:
         """Drop a quarantined thread's rows (it was deleted); returns how many."""
         held = self.quarantine.pop(thread_id, None)
         return 0 if held is None else len(held.rows)
+
+    def forget_stale(self, thread_id: str) -> None:
+        """Drop the rows of a thread another process took over (they can never be written):
+        it is about to be loaded afresh from the store."""
+        held = self.quarantine.get(thread_id)
+        if held is not None and isinstance(held.error, StaleOwnerError):
+            del self.quarantine[thread_id]
 
     def retry_quarantined(self) -> None:
         """Queue every quarantined thread's rows again (the cause may have been fixed)."""

@@ -28,7 +28,7 @@ from runtime.flusher import Flusher
 from runtime.graph.spec import GraphSpec
 from runtime.memory import Memory
 from stores import Store
-from stores.errors import StoreError
+from stores.errors import StaleOwnerError, StoreError
 from stores.records import CheckpointRow
 
 log = logging.getLogger("runtime.supervisor")
@@ -143,12 +143,18 @@ class Supervisor:
         self._orphans: tuple[list[CheckpointRow], dict[str, ThreadState]] | None = None
         #: thread -> (restart not before, last delay) after its actor crashed
         self._backoff: dict[str, tuple[float, float]] = {}
+        #: threads evicted whose leases the next sweep gives back (see _maintain_leases)
+        self._releasing: set[str] = set()
+        #: tasks of actors evicted as stale owners, still finishing a turn
+        self._stale_tasks: dict[str, asyncio.Task[None]] = {}
+        self._leases_renewed = 0.0
         self._stats = dict.fromkeys(
             (
                 "activations",
                 "evictions_idle",
                 "evictions_lru",
                 "evictions_deleted",
+                "evictions_stale",
                 "rehydrations",
                 "turns",
                 "rejected",
@@ -277,7 +283,9 @@ class Supervisor:
         flusher = self.flusher
         assert flusher is not None
         if flusher.quarantine and tid in flusher.quarantine:
-            raise flusher.quarantine[tid].error
+            held = flusher.quarantine[tid]
+            if not isinstance(held.error, StaleOwnerError):  # stale: reactivation recovers
+                raise held.error
         if flusher.over_capacity:
             await flusher.wait_capacity()
         # No await between resolving the actor and putting into its mailbox, so an actor
@@ -420,6 +428,7 @@ class Supervisor:
         try:
             assert self._activation_slots is not None
             async with self._activation_slots:
+                await self._own(tid)
                 head = await self.load_head(tid)
             actor = self._actors.get(tid)
             if actor is None:
@@ -467,6 +476,23 @@ class Supervisor:
         return head
 
     def _on_quarantine(self, tid: str, error: StoreError) -> None:
+        if isinstance(error, StaleOwnerError):
+            # Another process took the thread over: this copy is out of date. Leave memory;
+            # the next call reloads the thread (once it can take the lease back).
+            actor = self._actors.get(tid)
+            if actor is not None:
+                for env in actor.mailbox.drain():
+                    if env is not None and env.call is None and not env.future.done():
+                        env.future.set_exception(error)
+                    elif env is not None:
+                        actor.mailbox.put_control(env)
+                self._evict(tid, actor, "stale")
+                if actor.task is not None and not actor.task.done():
+                    self._stale_tasks[tid] = actor.task
+            return
+        self._on_quarantine_refused(tid, error)
+
+    def _on_quarantine_refused(self, tid: str, error: StoreError) -> None:
         """The store refused ``tid``'s checkpoints for good: its turns that have not started
         fail now; a running one fails when it ends (``turn``), leaving the status "error"."""
         actor = self._actors.get(tid)
@@ -546,13 +572,51 @@ class Supervisor:
         del self._actors[tid]
         actor.stop_nowait()
         self._stats[f"evictions_{reason}"] += 1
+        if self._lease_ttl is not None and reason != "stale":
+            self._releasing.add(tid)
+
+    # -- leases (one owner per thread across processes; see stores/_leases.py) -----------
+    @property
+    def _lease_ttl(self) -> float | None:
+        ttl = getattr(self.checkpointer, "lease_ttl", None)
+        return ttl if isinstance(ttl, int | float) else None
+
+    async def _own(self, tid: str) -> None:
+        """Take ``tid``'s lease before reading it, so no other process writes it meanwhile."""
+        assert self.checkpointer is not None
+        self._releasing.discard(tid)  # evicted and back before its lease was given up
+        stale = self._stale_tasks.pop(tid, None)
+        if stale is not None:  # the out-of-date actor must be done before we load afresh
+            await asyncio.wait([stale])
+        if self.flusher is not None:
+            self.flusher.forget_stale(tid)  # a takeover refused our rows: start afresh
+        await self.checkpointer.acquire_lease(tid)
+
+    async def _maintain_leases(self) -> None:
+        """Give back the leases of evicted threads; renew the others every ttl/3."""
+        ttl = self._lease_ttl
+        if ttl is None or self.checkpointer is None:
+            return
+        if self._releasing:
+            done, self._releasing = list(self._releasing), set()
+            await self.checkpointer.release_leases(done)
+        now = time.monotonic()
+        if now - self._leases_renewed >= ttl / 3:
+            self._leases_renewed = now
+            await self.checkpointer.renew_leases()
 
     async def _sweep_loop(self) -> None:
         try:
             while True:
                 over = len(self._actors) > self.max_active
-                await asyncio.sleep(0.05 if over else min(self.idle_timeout / 4, 1.0))
+                ttl = self._lease_ttl
+                every = min(self.idle_timeout / 4, 1.0, ttl / 6 if ttl else 1.0)
+                await asyncio.sleep(0.05 if over else every)
                 self.sweep()
+                try:
+                    await self._maintain_leases()
+                except StoreError as exc:  # the store is down: the next round tries again
+                    log.warning("could not maintain leases: %s", exc)
         except asyncio.CancelledError:
             if not self._closing:
                 await self._loop_shutdown()

@@ -99,6 +99,16 @@ class Store(Protocol):
     ) -> list[tuple[str, ...]]:
         """Distinct namespaces under ``prefix`` (truncated to ``max_depth``), sorted."""
 
+    async def acquire_lease(self, thread_id: str) -> None:
+        """Own ``thread_id`` before serving it, across processes sharing the store; raises
+        ``StaleOwnerError`` while another process owns it. A no-op for a one-process store."""
+
+    async def renew_leases(self) -> int:
+        """Extend every lease this store holds; returns how many it still held."""
+
+    async def release_leases(self, thread_ids: Sequence[str]) -> None:
+        """Give up the leases of ``thread_ids`` (they left memory)."""
+
     def statistics(self) -> Any:
         """A frozen snapshot of the backend's counters."""
 

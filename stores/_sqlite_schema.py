@@ -71,6 +71,15 @@ MIGRATIONS: list[Migration] = [
         )""",
         "CREATE INDEX items_by_updated ON items (updated_at)",
     ),
+    # v2: one owner per thread across processes (see stores/_leases.py)
+    (
+        """CREATE TABLE leases (
+            thread_id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            epoch INTEGER NOT NULL,
+            expires REAL NOT NULL
+        ) WITHOUT ROWID""",
+    ),
 ]
 
 
@@ -241,15 +250,22 @@ Step = tuple[str, Any, int]
 _Job = tuple["concurrent.futures.Future[Any]", Callable[..., Any], tuple[Any, ...]]
 
 
-def transaction(db: sqlite3.Connection, steps: Sequence[Step]) -> list[int]:
+def transaction(
+    db: sqlite3.Connection,
+    steps: Sequence[Step],
+    check: Callable[[sqlite3.Connection], None] | None = None,
+) -> list[int]:
     """Run ``steps`` in one ``BEGIN IMMEDIATE`` transaction; return their row counts.
 
-    Anything that fails rolls everything back.
+    ``check`` runs first, inside the transaction (with the write lock held): it may raise
+    to refuse the whole write (lease fencing). Anything that fails rolls everything back.
     """
     if db.in_transaction:  # left open by an interrupted call: start clean
         db.execute("ROLLBACK")
     db.execute("BEGIN IMMEDIATE")
     try:
+        if check is not None:
+            check(db)
         counts = [
             bulk(db, q, params)
             if how == BULK

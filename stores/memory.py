@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
@@ -266,6 +266,16 @@ class MemoryStore:
             chain = self._chains.pop(thread_id, None)
             row = self._threads.pop(thread_id, None)
             return chain is not None or row is not None
+
+    # -- leases: one process holds the data, so it always owns every thread ------------
+    async def acquire_lease(self, thread_id: str) -> None:
+        return None
+
+    async def renew_leases(self) -> int:
+        return 0
+
+    async def release_leases(self, thread_ids: Sequence[str]) -> None:
+        return None
 
     # -- cross-session memory ----------------------------------------------------------
     async def put_item(self, namespace: tuple[str, ...], key: str, value: dict[str, Any]) -> None:

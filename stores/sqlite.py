@@ -32,21 +32,25 @@ second until it finds the thread to quarantine.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
+import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any, Literal
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
 
 import aiosqlite
 import msgspec
 
+from . import _leases
 from . import _sqlite_schema as sql
 from ._protocol import check_namespace
 from ._stats import Counters, SqliteStoreStatistics
-from .errors import StoreError, StoreUnavailableError
+from .errors import StaleOwnerError, StoreError, StoreUnavailableError
 from .memory import (
     ItemClock,
     check_prefix,
@@ -61,6 +65,22 @@ from .records import CheckpointRow, Item, ThreadRow, WriteBatch
 __all__ = ["SqliteSaver", "SqliteStore"]
 
 log = logging.getLogger("stores.sqlite")
+
+
+T = TypeVar("T")
+
+
+def _in_transaction(db: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(db, *args)`` in one ``BEGIN IMMEDIATE`` transaction."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(db, *args)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return result
 
 
 def _daemonize(conn: aiosqlite.Connection) -> None:
@@ -86,6 +106,8 @@ class SqliteStore:
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         busy_timeout: float = 5.0,
         writer: Literal["thread", "loop"] = "loop",
+        lease_ttl: float | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', got {synchronous!r}")
@@ -93,6 +115,18 @@ class SqliteStore:
             raise ValueError(f"writer must be 'thread' or 'loop', got {writer!r}")
         if busy_timeout < 0:
             raise ValueError(f"busy_timeout must be >= 0 seconds, got {busy_timeout}")
+        if lease_ttl is not None and lease_ttl <= 0:
+            raise ValueError(
+                f"lease_ttl must be a positive number of seconds or None, got {lease_ttl}"
+            )
+        self.lease_ttl = lease_ttl
+        """Seconds a thread's lease lasts unless renewed; ``None``: no leases (one process)."""
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        """Who this store is in the leases table (one value per store object)."""
+        self.clock = clock
+        """Wall clock for lease expiry (tests inject one)."""
+        self._epochs: dict[str, int] = {}
+        """The leases this store holds: thread -> the epoch it took."""
         self.path = os.fspath(path)
         self.synchronous = synchronous
         self.busy_timeout = busy_timeout
@@ -167,6 +201,13 @@ class SqliteStore:
         return db, found, now
 
     async def close(self) -> None:
+        if self._epochs and self._w is not None:
+            # hand our threads to other processes now rather than when the leases expire
+            held, self._epochs = list(self._epochs), {}
+            try:
+                await self._w.run(_in_transaction, _leases.release, self.owner, held)
+            except (sqlite3.Error, ValueError):
+                log.warning("%s: could not release %d leases; they expire", self.path, len(held))
         w, reader, ckpt = self._w, self._reader, self._checkpoint
         self._w = self._reader = self._checkpoint = None
         if ckpt is not None and ckpt.get_loop() is asyncio.get_running_loop():
@@ -183,11 +224,27 @@ class SqliteStore:
         return self._w
 
     # -- plumbing ----------------------------------------------------------------------
-    async def _write(self, steps: Sequence[sql.Step], doing: str) -> list[int]:
+    async def _write(
+        self,
+        steps: Sequence[sql.Step],
+        doing: str,
+        check: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> list[int]:
         """Run ``steps`` as one transaction on the writer; map errors (see module doc)."""
         w = self._writer()
         try:
-            counts = await w.run(sql.transaction, steps)
+            if check is None:
+                counts = await w.run(sql.transaction, steps)
+            else:
+                counts = await w.run(sql.transaction, steps, check)
+        except _leases.Stale as exc:
+            for tid in exc.thread_ids:
+                self._epochs.pop(tid, None)
+            raise StaleOwnerError(
+                f"another process owns {len(exc.thread_ids)} thread(s) of this batch now "
+                f"(their leases expired and were taken over); nothing was written",
+                thread_id=exc.thread_ids[0],
+            ) from exc
         except sql.REFUSED as exc:
             self._n.write_errors += 1
             raise StoreError(f"cannot {doing}: refused ({exc}); nothing was written") from exc
@@ -241,9 +298,17 @@ class SqliteStore:
             steps.append((sql.UPSERT_THREAD, batch.threads, sql.BULK))
         if not steps:
             return
+        check = None
+        if self.lease_ttl is not None:
+            check = functools.partial(
+                _leases.fence,
+                owner=self.owner,
+                epochs=self._fenced(batch),
+                until=self.clock() + self.lease_ttl,
+            )
         t0 = time.perf_counter()
         try:
-            await self._write(steps, "write a batch")
+            await self._write(steps, "write a batch", check)
         except StoreError as err:
             cause = err.__cause__
             if isinstance(err, StoreUnavailableError) or not isinstance(cause, sqlite3.Error):
@@ -255,6 +320,55 @@ class SqliteStore:
         n.rows_written += len(batch.checkpoints)
         n.threads_written += len(batch.threads)
         n.discards += len(batch.discard)
+
+    def _fenced(self, batch: WriteBatch) -> list[tuple[str, int]]:
+        # a thread this store never leased has epoch 0, which no lease row has: refused
+        tids = {r.thread_id for r in batch.checkpoints}
+        tids.update(t.thread_id for t in batch.threads)
+        tids.update(tid for tid, _ in batch.discard)
+        return [(tid, self._epochs.get(tid, 0)) for tid in tids]
+
+    # -- leases ------------------------------------------------------------------------
+    async def acquire_lease(self, thread_id: str) -> None:
+        """Own ``thread_id`` before serving it (see stores/_leases.py); a no-op without
+        ``lease_ttl``. Raises :class:`StaleOwnerError` while another process owns it."""
+        if self.lease_ttl is None:
+            return
+        try:
+            epoch = await self._writer().run(
+                _leases.acquire, thread_id, self.owner, self.clock(), self.lease_ttl
+            )
+        except _leases.Held as held:
+            left = max(0.0, held.expires - self.clock())
+            raise StaleOwnerError(
+                f"another process ({held.owner}) owns this thread for up to {left:.1f}s more; "
+                "retry then, or send this thread's requests to that process",
+                thread_id=thread_id,
+            ) from None
+        except (sqlite3.Error, ValueError) as exc:
+            raise sql.unavailable(exc, "take a thread's lease", self.path) from exc
+        self._epochs[thread_id] = epoch
+
+    async def renew_leases(self) -> int:
+        """Extend every lease this store holds by ``lease_ttl``; how many it still held."""
+        if self.lease_ttl is None or not self._epochs:
+            return 0
+        until = self.clock() + self.lease_ttl
+        tids = list(self._epochs)
+        try:
+            return await self._writer().run(_in_transaction, _leases.renew, self.owner, tids, until)
+        except (sqlite3.Error, ValueError) as exc:
+            raise sql.unavailable(exc, "renew leases", self.path) from exc
+
+    async def release_leases(self, thread_ids: Sequence[str]) -> None:
+        """Give up the leases of ``thread_ids`` (threads that left memory)."""
+        mine = [tid for tid in thread_ids if self._epochs.pop(tid, None) is not None]
+        if self.lease_ttl is None or not mine:
+            return
+        try:
+            await self._writer().run(_in_transaction, _leases.release, self.owner, mine)
+        except (sqlite3.Error, ValueError) as exc:
+            raise sql.unavailable(exc, "release leases", self.path) from exc
 
     async def _refused(self, batch: WriteBatch, exc: sqlite3.Error) -> StoreError:
         """Name the checkpoint that made a batch fail, like the memory store does."""
