@@ -163,6 +163,23 @@ DELETE_THREAD = (
     "DELETE FROM checkpoints WHERE thread_id = ?",
     "DELETE FROM threads WHERE thread_id = ?",
 )
+SET_STATUS = "UPDATE threads SET status = ?, updated_at = ? WHERE thread_id = ?"
+# -- retention: each statement is bounded and walks the (thread_id, seq) key index
+# newest first within the range, so a partial prune never strands a row's snapshot
+PRUNE = """
+    DELETE FROM checkpoints WHERE rowid IN (
+        SELECT rowid FROM checkpoints WHERE thread_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?)"""
+REBASE = (
+    "UPDATE checkpoints SET payload = ?3, base = ?2 WHERE thread_id = ?1 AND seq = ?2",
+    # only when the target exists: otherwise the later rows must keep their base
+    """UPDATE checkpoints SET base = ?2 WHERE thread_id = ?1 AND seq > ?2 AND base < ?2
+        AND EXISTS (SELECT 1 FROM checkpoints WHERE thread_id = ?1 AND seq = ?2)""",
+)
+# the threads_by_updated index holds (updated_at, thread_id): a range scan in this order
+EXPIRED = """
+    SELECT thread_id, status, created_at, updated_at, metadata, head FROM threads
+    WHERE updated_at < ? AND (updated_at, thread_id) > (?, ?) AND status != 'archived'
+    ORDER BY updated_at, thread_id LIMIT ?"""
 PUT_ITEM = """
     INSERT INTO items (namespace, key, value, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (namespace, key) DO UPDATE SET

@@ -46,6 +46,7 @@ from ._stats import Counters, SqliteStoreStatistics
 from .errors import StoreError, StoreUnavailableError
 from .memory import (
     ItemClock,
+    check_batch,
     check_prefix,
     check_window,
     decode_item_value,
@@ -310,6 +311,32 @@ class SqliteStore:
     async def delete_thread(self, thread_id: str) -> bool:
         steps: list[sql.Step] = [(q, (thread_id,), sql.ONE) for q in sql.DELETE_THREAD]
         return sum(await self._write(steps, "delete a thread")) > 0
+
+    async def set_thread_status(self, thread_id: str, status: str, *, updated_at: float) -> bool:
+        step: sql.Step = (sql.SET_STATUS, (status, updated_at, thread_id), False)
+        return (await self._write([step], "set a thread's status"))[0] > 0
+
+    # -- retention ---------------------------------------------------------------------
+    async def prune_checkpoints(self, thread_id: str, before: int, *, limit: int) -> int:
+        check_batch(limit)
+        step: sql.Step = (sql.PRUNE, (thread_id, before, limit), False)
+        return (await self._write([step], "prune checkpoints"))[0]
+
+    async def rebase_checkpoints(self, thread_id: str, seq: int, payload: bytes) -> int:
+        snapshot, later = sql.REBASE
+        steps: list[sql.Step] = [
+            (snapshot, (thread_id, seq, payload), False),
+            (later, (thread_id, seq), False),
+        ]
+        return sum(await self._write(steps, "rebase checkpoints"))
+
+    async def expired_threads(
+        self, before: float, *, limit: int, after: tuple[float, str] | None = None
+    ) -> list[ThreadRow]:
+        check_batch(limit)
+        start = after or (float("-inf"), "")
+        rows = await self._read(sql.EXPIRED, (before, *start, limit))
+        return list(map(ThreadRow._make, rows))
 
     # -- cross-session memory ----------------------------------------------------------
     async def put_item(self, namespace: tuple[str, ...], key: str, value: dict[str, Any]) -> None:
