@@ -339,6 +339,14 @@ class Supervisor:
             rows = await self.checkpointer.list_checkpoints(tid, ascending=True)
         else:
             rows = await self.checkpointer.load_chain(tid, seq)
+            if not rows and self.flusher is not None:
+                # not written yet, but its snapshot may be: load up to its written ancestor
+                pending = {r.seq: r for r in self.flusher.pending_rows(tid)}
+                row = pending.get(seq)
+                while row is not None and row.seq != row.base and row.parent in pending:
+                    row = pending[row.parent]
+                if row is not None and row.seq != row.base and row.parent is not None:
+                    rows = await self.checkpointer.load_chain(tid, row.parent)
         return self._with_unwritten(tid, rows, seq)
 
     def _with_unwritten(

@@ -7,7 +7,9 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,6 +66,23 @@ async def test_bad_durability_is_refused() -> None:
             await graph.ainvoke({}, cfg("x"), durability="sometimes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="durability must be one of"):
         tutorial_builder().compile(checkpointer=MemoryStore(), durability="never")
+
+
+async def test_state_at_an_unwritten_checkpoint_whose_snapshot_is_written(
+    store_factory: Callable[[], Any],
+) -> None:
+    # read-your-writes: the checkpoint and its nearer ancestors are still in the flusher,
+    # the snapshot it replays from is in the store already
+    graph = tutorial_builder().compile(checkpointer=store_factory(), flush_interval=3600)
+    async with graph:
+        await graph.ainvoke({"messages": []}, cfg("t"))
+        await graph.aflush()
+        await graph.ainvoke({}, cfg("t"))
+        history = [s async for s in graph.aget_state_history(cfg("t"))]
+        assert graph.statistics().dirty == 3  # the second turn is not written yet
+        for snap in history:
+            assert (await graph.aget_state(snap.config)).values == snap.values
+        assert history[0].values == {"messages": ["Hello from the agent"] * 2}
 
 
 def run_script(code: str, cwd: Path) -> str:
