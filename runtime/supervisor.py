@@ -12,22 +12,29 @@ store, sees every earlier turn.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 
 from runtime.actor import Envelope, SessionActor
 from runtime.engine import Engine, EventSink, RunConfig, ThreadState
 from runtime.engine.replay import rehydrate
-from runtime.errors import ActorCrashedError, SessionBusyError, ShuttingDownError
+from runtime.errors import (
+    ActorCrashedError,
+    SessionBusyError,
+    ShuttingDownError,
+    ThreadArchivedError,
+)
 from runtime.flusher import Flusher
 from runtime.graph.spec import GraphSpec
 from runtime.memory import Memory
+from runtime.retention import ARCHIVED, Retention, RetentionSweeper
 from stores import Store
 from stores.records import CheckpointRow
 
@@ -72,6 +79,15 @@ class RuntimeStatistics(msgspec.Struct, frozen=True):
     flush_failures: int
 
 
+class Hold(NamedTuple):
+    """What :meth:`Supervisor.hold` yields."""
+
+    held: bool
+    """``False``: the thread was in use (``if_idle``) and nothing was done."""
+    head: ThreadState | None
+    """The head of the resident actor set aside for the block, if there is one."""
+
+
 class Supervisor:
     """Hosts the actors of one graph over one checkpointer."""
 
@@ -92,6 +108,7 @@ class Supervisor:
         max_activating: int = 256,
         max_dirty: int = 200_000,
         backpressure_timeout: float = 30.0,
+        retention: Retention | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         check_choice("durability", durability, DURABILITIES)
@@ -130,12 +147,20 @@ class Supervisor:
         self._orphans: tuple[list[CheckpointRow], dict[str, ThreadState]] | None = None
         #: thread -> (restart not before, last delay) after its actor crashed
         self._backoff: dict[str, tuple[float, float]] = {}
+        #: threads held out of service (archive, delete, retention): activations wait
+        self._fences: dict[str, asyncio.Future[None]] = {}
+        if retention is not None and not isinstance(retention, Retention):
+            raise ValueError(f"retention must be a runtime.Retention, got {retention!r}")
+        if retention is not None and checkpointer is None:
+            raise ValueError("retention needs a checkpointer: compile(checkpointer=..., ...)")
+        self.retention = RetentionSweeper(self, retention) if retention is not None else None
         self._stats = dict.fromkeys(
             (
                 "activations",
                 "evictions_idle",
                 "evictions_lru",
                 "evictions_deleted",
+                "evictions_archived",
                 "rehydrations",
                 "turns",
                 "rejected",
@@ -175,6 +200,8 @@ class Supervisor:
                     self.flusher.adopt(*self._orphans)
                     self._orphans = None
                 self.flusher.start()
+                if self.retention is not None:
+                    self.retention.start()
             self._activation_slots = asyncio.Semaphore(self.max_activating)
             self._sweeper = loop.create_task(self._sweep_loop(), name="session-sweeper")
             self.loop = loop
@@ -191,6 +218,8 @@ class Supervisor:
         if self.loop is None or self._closing:
             return
         self._closing = True
+        if self.retention is not None:
+            await self.retention.stop()  # a hold it has ends here, before actors stop
         actors = list(self._actors.values())
         for actor in actors:
             actor.stop_nowait()
@@ -234,6 +263,9 @@ class Supervisor:
             self._orphans = self.flusher.take_all()
         self._actors.clear()
         self._activating.clear()
+        self._fences.clear()
+        if self.retention is not None:
+            self.retention.forget()
         self.flusher = None
         self._sweeper = None
         self.loop = None
@@ -363,14 +395,66 @@ class Supervisor:
 
     async def delete_thread(self, tid: str) -> bool:
         """Delete a thread: queued turns finish first, then its actor and rows go."""
-        assert self.checkpointer is not None and self.flusher is not None
+        assert self.checkpointer is not None
+        async with self.hold(tid, evict="deleted"):
+            return await self.checkpointer.delete_thread(tid)
+
+    @contextlib.asynccontextmanager
+    async def hold(
+        self, tid: str, *, evict: str | None = None, if_idle: bool = False
+    ) -> AsyncIterator[Hold]:
+        """Keep ``tid`` out of service for the block: no turn of it runs, none of its rows
+        waits for the flusher, and its activations wait until the block ends.
+
+        ``evict`` (an eviction reason): a resident actor finishes its queued turns and
+        leaves memory. Without it a resident actor must be idle: it is set aside for the
+        block (the caller may change its head) and comes back after. ``if_idle``: when the
+        thread is in use (a turn running or queued, an activation or another hold, rows
+        not yet written) yield ``Hold(False, None)`` at once and change nothing.
+        """
+        if evict is None and not if_idle:
+            raise ValueError("hold() without evict sets a resident actor aside: pass if_idle")
+        while (fence := self._fences.get(tid)) is not None:
+            if if_idle:
+                yield Hold(False, None)
+                return
+            await asyncio.shield(fence)
         actor = self._actors.get(tid)
-        if actor is not None:
-            await self.call(tid, _noop)  # everything queued before the delete runs first
-            if self._actors.get(tid) is actor:
-                self._evict(tid, actor, "deleted")
-        await self.flusher.flush()  # its rows must not land after the delete
-        return await self.checkpointer.delete_thread(tid)
+        flusher = self.flusher
+        if if_idle and (
+            tid in self._activating
+            or (actor is not None and (not actor.idle or actor.head.dirty))
+            or (flusher is not None and flusher.pending_rows(tid))
+        ):
+            yield Hold(False, None)
+            return
+        fence = self._fences[tid] = asyncio.get_running_loop().create_future()
+        aside = None
+        try:
+            activating = self._activating.get(tid)
+            if activating is not None:
+                await asyncio.wait([activating])
+                actor = self._actors.get(tid)
+            if actor is not None and evict is None:
+                del self._actors[tid]
+                aside = actor
+            elif actor is not None and evict is not None:
+                self._evict(tid, actor, evict)  # after what is queued
+                if actor.task is not None:
+                    await asyncio.wait([actor.task])
+            if evict is not None and flusher is not None:
+                await flusher.flush()  # its rows must not land after the block
+            yield Hold(True, aside.head if aside is not None else None)
+        finally:
+            if self._fences.get(tid) is fence:  # else forget_loop() dropped everything
+                del self._fences[tid]
+                if aside is not None:
+                    self._actors[tid] = aside  # aclose() stops it with the others
+            fence.set_result(None)
+
+    def resident_heads(self) -> list[tuple[str, ThreadState]]:
+        """``(thread_id, head)`` of every actor in memory."""
+        return [(tid, actor.head) for tid, actor in self._actors.items()]
 
     async def _ephemeral_turn(self, input: Any, cfg: RunConfig, on_event: EventSink | None) -> Any:
         # No checkpointer: like LangGraph, every invoke starts from an empty state.
@@ -404,12 +488,23 @@ class Supervisor:
             wait = backoff[0] - self.clock()
             if wait > 0:  # its actor crashed lately: restart, but not in a tight loop
                 await asyncio.sleep(wait)
+        fence = self._fences.get(tid)
+        if fence is not None:  # archived, deleted or pruned right now: see the result
+            await asyncio.shield(fence)
+            return self._actors.get(tid) or await self._activate(tid)
         fut: asyncio.Future[SessionActor] = loop.create_future()
         self._activating[tid] = fut
         try:
             assert self._activation_slots is not None
             async with self._activation_slots:
                 head = await self.load_head(tid)
+            if head.status == ARCHIVED:
+                raise ThreadArchivedError(
+                    f"thread {tid!r} is archived: it can be read but takes no turns or "
+                    f"updates; restore it first with restore_thread({tid!r}) (or `python -m "
+                    "runtime restore DB THREAD`)",
+                    thread_id=tid,
+                )
             actor = self._actors.get(tid)
             if actor is None:
                 assert self.flusher is not None
@@ -512,6 +607,8 @@ class Supervisor:
         del self._actors[tid]
         actor.stop_nowait()
         self._stats[f"evictions_{reason}"] += 1
+        if self.retention is not None:
+            self.retention.evicted(tid, actor.head, reason)
 
     async def _sweep_loop(self) -> None:
         try:
@@ -570,8 +667,4 @@ def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
 
 
 def _discard(row: object) -> None:
-    pass
-
-
-async def _noop(actor: SessionActor) -> None:
     pass
