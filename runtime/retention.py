@@ -7,7 +7,7 @@ every ``sweep_interval``; ``CompiledGraph.asweep()`` runs one sweep at once.
 ``keep_last``
     A thread keeps its newest N checkpoints, and the hidden record of a paused step after
     them. A checkpoint is a delta on an older snapshot, so the oldest kept one is first
-    rewritten as a snapshot (``Store.rebase_checkpoints``); then every older row is deleted
+    rewritten as a snapshot; then every older row is deleted
     in bounded batches, newest first (``runtime.prune``). Only threads written since the last
     sweep are looked at.
 ``ttl``
@@ -136,9 +136,7 @@ async def sweep_store(store: Store, policy: Retention) -> SweepResult:
                 continue
             plan = await plan_prune(store, t.thread_id, keep_last)
             if plan is not None:
-                if plan.snapshot is not None:
-                    await store.rebase_checkpoints(t.thread_id, plan.cut, plan.snapshot)
-                n = await delete_below(store, t.thread_id, plan.cut, batch)
+                n = await delete_below(store, t.thread_id, plan.cut, batch, plan.snapshot)
                 tally.pruned += n > 0
                 tally.rows += n
         if len(page) < batch:
@@ -297,19 +295,32 @@ class RetentionSweeper:
         """Prune one thread; ``False`` when it was in use."""
         sup, store = self.supervisor, self.supervisor.checkpointer
         assert store is not None
+        # Read and plan first, without holding the thread: under the hold only the plan's
+        # check and the one-row rewrite run, so the thread's own turns barely wait.
+        actor = sup.actor(tid)
+        if actor is not None and (not actor.idle or actor.head.dirty):
+            tally.skipped += 1
+            return False
+        plan = await plan_prune(store, tid, keep_last, actor.head if actor else None)
+        if plan is None:
+            return True
         async with sup.hold(tid, if_idle=True) as hold:
-            if not hold.held:
+            head = hold.head
+            if (
+                not hold.held
+                or (head is not None and head.seq < plan.cut)
+                or await store.get_thread(tid) != plan.seen  # written meanwhile
+            ):
                 tally.skipped += 1
                 return False
-            plan = await plan_prune(store, tid, keep_last, hold.head)
-            if plan is not None and plan.snapshot is not None:
-                await store.rebase_checkpoints(tid, plan.cut, plan.snapshot)
-                if hold.head is not None:
-                    rebased_head(hold.head, plan)
-        if plan is not None:  # nothing kept needs these rows any more: no hold needed
-            n = await delete_below(store, tid, plan.cut, self.policy.batch_size)
-            tally.pruned += n > 0
-            tally.rows += n
+            batch = self.policy.batch_size
+            n = await store.prune_checkpoints(tid, plan.cut, limit=batch, snapshot=plan.snapshot)
+            if head is not None:
+                rebased_head(head, plan)
+        if n == batch:  # more: nothing kept needs them any more, so no hold is needed
+            n += await delete_below(store, tid, plan.cut, batch)
+        tally.pruned += n > 0
+        tally.rows += n
         return True
 
     async def _expire(self, cutoff: float, tally: _Tally) -> None:

@@ -75,21 +75,20 @@ class Store(Protocol):
     # -- retention ---------------------------------------------------------------------
     # Writes outside the flusher: the runtime calls them only for a thread that has nothing
     # waiting to be written and no turn running (runtime.retention).
-    async def prune_checkpoints(self, thread_id: str, before: int, *, limit: int) -> int:
+    async def prune_checkpoints(
+        self, thread_id: str, before: int, *, limit: int, snapshot: bytes | None = None
+    ) -> int:
         """Delete up to ``limit`` of the thread's checkpoints with ``seq < before`` in one
         transaction, newest first; return how many went (fewer than ``limit``: no more).
 
+        With ``snapshot``, the same transaction first makes checkpoint ``before`` a snapshot:
+        its payload becomes ``snapshot`` (the same checkpoint carrying its full state) and its
+        ``base`` itself, and the thread's later rows whose ``base`` is older get
+        ``base == before`` (the caller guarantees they reach it through their parents). If
+        there is no checkpoint ``before``, nothing at all changes and 0 is returned.
+
         Newest first, so that every row still there after a partial prune (a crash between
         two calls) keeps the rows it replays from. The thread row is never touched.
-        """
-
-    async def rebase_checkpoints(self, thread_id: str, seq: int, payload: bytes) -> int:
-        """Make checkpoint ``seq`` a snapshot, in one transaction: its payload becomes
-        ``payload`` (the same checkpoint carrying its full state) and its ``base`` itself,
-        and the thread's later rows whose ``base`` is older now have ``base == seq``.
-
-        Returns the rows changed; 0 when there is no checkpoint ``seq`` (nothing changed).
-        The caller guarantees that those later rows reach ``seq`` through their parents.
         """
 
     async def expired_threads(

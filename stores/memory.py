@@ -282,38 +282,32 @@ class MemoryStore:
             return True
 
     # -- retention ---------------------------------------------------------------------
-    async def prune_checkpoints(self, thread_id: str, before: int, *, limit: int) -> int:
+    async def prune_checkpoints(
+        self, thread_id: str, before: int, *, limit: int, snapshot: bytes | None = None
+    ) -> int:
         check_batch(limit)
         with self._lock:
             self._check_open()
             chain = self._chains.get(thread_id)
             if chain is None:
                 return 0
-            seqs = chain.seqs
+            rows, seqs = chain.rows, chain.seqs
+            if snapshot is not None:
+                target = rows.get(before)
+                if target is None:
+                    return 0
+                rows[before] = target._replace(base=before, payload=snapshot)
+                for s in seqs[bisect_right(seqs, before) :]:
+                    if rows[s].base < before:
+                        rows[s] = rows[s]._replace(base=before)
             hi = bisect_left(seqs, before)
             lo = max(hi - limit, 0)
             for s in seqs[lo:hi]:
-                del chain.rows[s]
+                del rows[s]
             del seqs[lo:hi]
             if not seqs:
                 del self._chains[thread_id]
             return hi - lo
-
-    async def rebase_checkpoints(self, thread_id: str, seq: int, payload: bytes) -> int:
-        with self._lock:
-            self._check_open()
-            chain = self._chains.get(thread_id)
-            target = chain.rows.get(seq) if chain is not None else None
-            if chain is None or target is None:
-                return 0
-            rows = chain.rows
-            rows[seq] = target._replace(base=seq, payload=payload)
-            changed = 1
-            for s in chain.seqs[bisect_right(chain.seqs, seq) :]:
-                if rows[s].base < seq:
-                    rows[s] = rows[s]._replace(base=seq)
-                    changed += 1
-            return changed
 
     async def expired_threads(
         self, before: float, *, limit: int, after: tuple[float, str] | None = None

@@ -317,18 +317,19 @@ class SqliteStore:
         return (await self._write([step], "set a thread's status"))[0] > 0
 
     # -- retention ---------------------------------------------------------------------
-    async def prune_checkpoints(self, thread_id: str, before: int, *, limit: int) -> int:
+    async def prune_checkpoints(
+        self, thread_id: str, before: int, *, limit: int, snapshot: bytes | None = None
+    ) -> int:
         check_batch(limit)
-        step: sql.Step = (sql.PRUNE, (thread_id, before, limit), False)
-        return (await self._write([step], "prune checkpoints"))[0]
-
-    async def rebase_checkpoints(self, thread_id: str, seq: int, payload: bytes) -> int:
-        snapshot, later = sql.REBASE
-        steps: list[sql.Step] = [
-            (snapshot, (thread_id, seq, payload), False),
-            (later, (thread_id, seq), False),
-        ]
-        return sum(await self._write(steps, "rebase checkpoints"))
+        steps: list[sql.Step] = []
+        if snapshot is not None:
+            snap, later = sql.REBASE
+            steps = [
+                (snap, (thread_id, before, snapshot), False),
+                (later, (thread_id, before), False),
+            ]
+        steps.append((sql.PRUNE, (thread_id, before, limit, snapshot is not None), False))
+        return (await self._write(steps, "prune checkpoints"))[-1]
 
     async def expired_threads(
         self, before: float, *, limit: int, after: tuple[float, str] | None = None

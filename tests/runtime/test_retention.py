@@ -250,7 +250,7 @@ async def test_a_held_thread_makes_its_turns_wait_not_fail_and_others_run_on(
     store_factory: Callable[[], Any],
 ) -> None:
     class Blocking:
-        """The store, with rebase_checkpoints held until the test lets it go."""
+        """The store, with a prune that rewrites a checkpoint held until the test says."""
 
         def __init__(self, inner: Store) -> None:
             self.inner = inner
@@ -260,10 +260,11 @@ async def test_a_held_thread_makes_its_turns_wait_not_fail_and_others_run_on(
         def __getattr__(self, name: str) -> Any:
             return getattr(self.inner, name)
 
-        async def rebase_checkpoints(self, tid: str, seq: int, payload: bytes) -> int:
-            self.entered.set()
-            await self.release.wait()
-            return await self.inner.rebase_checkpoints(tid, seq, payload)
+        async def prune_checkpoints(self, tid: str, before: int, **kw: Any) -> int:
+            if kw.get("snapshot") is not None:
+                self.entered.set()
+                await self.release.wait()
+            return await self.inner.prune_checkpoints(tid, before, **kw)
 
     store = Blocking(store_factory())
     graph = tutorial_builder().compile(
@@ -277,7 +278,7 @@ async def test_a_held_thread_makes_its_turns_wait_not_fail_and_others_run_on(
         await graph.aflush()
         before = await states(graph, "a")
         sweep = asyncio.ensure_future(graph.asweep())
-        await store.entered.wait()  # "a" is held, its newest kept checkpoint half rewritten
+        await store.entered.wait()  # "a" is held: its oldest kept checkpoint being rewritten
         turn_a = asyncio.ensure_future(graph.ainvoke({}, cfg("a")))
         assert len((await graph.ainvoke({}, cfg("b")))["messages"]) == 2  # other threads run
         assert (await graph.aget_state(cfg("a"))).values == next(iter(before.values()))
@@ -313,12 +314,12 @@ async def test_the_sweeper_task_runs_every_sweep_interval(tmp_path: Any) -> None
 
 
 async def test_rows_are_deleted_in_bounded_batches() -> None:
-    calls: list[int] = []
+    calls: list[tuple[int, bool]] = []
 
     class Counting(MemoryStore):
-        async def prune_checkpoints(self, thread_id: str, before: int, *, limit: int) -> int:
-            n = await super().prune_checkpoints(thread_id, before, limit=limit)
-            calls.append(n)
+        async def prune_checkpoints(self, thread_id: str, before: int, **kw: Any) -> int:
+            n = await super().prune_checkpoints(thread_id, before, **kw)
+            calls.append((n, kw.get("snapshot") is not None))
             return n
 
     graph = tutorial_builder().compile(
@@ -328,7 +329,8 @@ async def test_rows_are_deleted_in_bounded_batches() -> None:
         await chat(graph, "a", 5)
         await graph.aflush()
         assert (await graph.asweep()).checkpoints_deleted == 14
-    assert calls == [4, 4, 4, 2]
+    # the rewrite of the kept checkpoint goes with the first batch, under the hold
+    assert calls == [(4, True), (4, False), (4, False), (2, False)]
 
 
 def test_bad_retention_options_are_refused() -> None:

@@ -308,30 +308,25 @@ async def test_prune_checkpoints_in_bounded_batches_newest_first(store: Store) -
     assert seqs(await store.load_chain("t", 9)) == [9]
 
 
-async def test_rebase_checkpoints_makes_a_snapshot_later_rows_replay_from(store: Store) -> None:
+async def test_prune_with_a_snapshot_rewrites_the_cut_first(store: Store) -> None:
     rows = [row("t", 1, base=1), *(row("t", s, base=1) for s in range(2, 7))]
     rows += [row("t", 7, base=7), row("t", 8, base=7), row("u", 5, parent=None, base=1)]
     await store.write_batch(batch(rows, [thread("t", head=8)]))
-    assert await store.rebase_checkpoints("t", 4, b"full state at 4") == 3  # 4, 5 and 6
+    # 4 becomes a snapshot, 5 and 6 replay from it; then a bounded delete below 4
+    assert await store.prune_checkpoints("t", 4, limit=2, snapshot=b"full state at 4") == 2
     got = {r.seq: r for r in await store.list_checkpoints("t")}
+    assert sorted(got) == [1, 4, 5, 6, 7, 8]
     assert got[4] == row("t", 4, base=4, payload=b"full state at 4")  # parent kept
-    assert [got[s].base for s in range(1, 9)] == [1, 1, 1, 4, 4, 4, 7, 7]
+    assert [got[s].base for s in (4, 5, 6, 7, 8)] == [4, 4, 4, 7, 7]
     assert [got[s].payload for s in (1, 5, 8)] == [b"t:1", b"t:5", b"t:8"]
     assert seqs(await store.load_chain("t", 6)) == [4, 5, 6]  # no longer needs 1..3
     assert (await store.list_checkpoints("u"))[0].base == 1  # other threads untouched
-    # a checkpoint that is not there changes nothing
-    assert await store.rebase_checkpoints("t", 99, b"x") == 0
-    assert await store.rebase_checkpoints("nobody", 1, b"x") == 0
-    assert [r.base for r in await store.list_checkpoints("t", ascending=True)] == [
-        1,
-        1,
-        1,
-        4,
-        4,
-        4,
-        7,
-        7,
-    ]
+    # a cut that is not there changes nothing at all
+    assert await store.prune_checkpoints("t", 3, limit=9, snapshot=b"x") == 0
+    assert await store.prune_checkpoints("nobody", 1, limit=9, snapshot=b"x") == 0
+    assert {r.seq: r for r in await store.list_checkpoints("t")} == got
+    assert await store.prune_checkpoints("t", 4, limit=9) == 1  # the rest, no rewrite
+    assert seqs(await store.list_checkpoints("t", ascending=True)) == [4, 5, 6, 7, 8]
 
 
 async def test_expired_threads_oldest_first_with_a_cursor(store: Store) -> None:
