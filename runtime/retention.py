@@ -281,15 +281,24 @@ class RetentionSweeper:
         return [(tid, top, res) for tid, (top, res) in found.items()]
 
     async def _prune_written(self, keep_last: int, tally: _Tally) -> None:
-        for tid, top, resident in self._written():
-            if top > keep_last:  # else it cannot hold more than keep_last rows
-                if not await self._prune(tid, keep_last, tally):
-                    if not resident:
-                        self._evicted[tid] = top  # in use: the next sweep looks again
-                    continue
-                await asyncio.sleep(0)
-            if resident:
-                self._checked[tid] = top
+        todo = self._written()
+        try:
+            while todo:
+                tid, top, resident = todo[-1]
+                if top > keep_last:  # else it cannot hold more than keep_last rows
+                    if not await self._prune(tid, keep_last, tally):
+                        todo.pop()
+                        if not resident:
+                            self._evicted[tid] = top  # in use: the next sweep looks again
+                        continue
+                    await asyncio.sleep(0)
+                todo.pop()
+                if resident:
+                    self._checked[tid] = top
+        finally:  # a failed sweep (the store is down) leaves the rest for the next one
+            for tid, top, resident in todo:
+                if not resident:
+                    self._evicted.setdefault(tid, top)
 
     async def _prune(self, tid: str, keep_last: int, tally: _Tally) -> bool:
         """Prune one thread; ``False`` when it was in use."""

@@ -18,6 +18,7 @@ from runtime import (
     Retention,
     SessionBusyError,
     StateGraph,
+    StoreUnavailableError,
     SweepResult,
     interrupt,
 )
@@ -354,3 +355,30 @@ async def test_sweep_without_a_policy_says_how_to_set_one() -> None:
     async with graph:
         with pytest.raises(ValueError, match=r"retention=Retention\(keep_last"):
             await graph.asweep()
+
+
+async def test_a_sweep_that_fails_leaves_its_work_to_the_next_one() -> None:
+    class Failing(MemoryStore):
+        down = True
+
+        async def prune_checkpoints(self, thread_id: str, before: int, **kw: Any) -> int:
+            if self.down:
+                raise StoreUnavailableError("the store is down (test)")
+            return await super().prune_checkpoints(thread_id, before, **kw)
+
+    now = [0.0]
+    store = Failing()
+    graph = tutorial_builder().compile(
+        checkpointer=store, retention=Retention(keep_last=2), idle_timeout=60, clock=lambda: now[0]
+    )
+    async with graph:
+        for tid in ("a", "b"):
+            await chat(graph, tid, 2)
+        await graph.aflush()
+        now[0] = 100.0
+        assert graph.supervisor.sweep() == 2  # both written and evicted before the sweep
+        with pytest.raises(StoreUnavailableError):
+            await graph.asweep()
+        store.down = False
+        assert await graph.asweep() == SweepResult(threads_pruned=2, checkpoints_deleted=8)
+        assert await graph.asweep() == SweepResult()
