@@ -367,26 +367,30 @@ class Supervisor:
         """Rows to rebuild ``tid`` at ``seq`` (all its rows when ``None``), including
         those the flusher has not written yet (read-your-writes)."""
         assert self.checkpointer is not None
+        pending = self._unwritten(tid)
         if seq is None:
             rows = await self.checkpointer.list_checkpoints(tid, ascending=True)
         else:
             rows = await self.checkpointer.load_chain(tid, seq)
-            if not rows and self.flusher is not None:
+            if not rows and pending:
                 # not written yet, but its snapshot may be: load up to its written ancestor
-                pending = {r.seq: r for r in self.flusher.pending_rows(tid)}
-                row = pending.get(seq)
-                while row is not None and row.seq != row.base and row.parent in pending:
-                    row = pending[row.parent]
+                by_seq = {r.seq: r for r in pending}
+                row = by_seq.get(seq)
+                while row is not None and row.seq != row.base and row.parent in by_seq:
+                    row = by_seq[row.parent]
                 if row is not None and row.seq != row.base and row.parent is not None:
                     rows = await self.checkpointer.load_chain(tid, row.parent)
-        return self._with_unwritten(tid, rows, seq)
+        return self._with_unwritten(rows, pending, seq)
+
+    def _unwritten(self, tid: str) -> list[CheckpointRow]:
+        """The flusher's rows of ``tid`` not yet committed. Taken *before* reading the store:
+        a batch that commits during the read is then in one of the two, never in neither."""
+        return self.flusher.pending_rows(tid) if self.flusher is not None else []
 
     def _with_unwritten(
-        self, tid: str, rows: list[CheckpointRow], upto: int | None
+        self, rows: list[CheckpointRow], pending: list[CheckpointRow], upto: int | None
     ) -> list[CheckpointRow]:
-        """``rows`` from the store plus the flusher's not yet written rows of ``tid`` (up to
-        ``upto``), ascending by id."""
-        pending = self.flusher.pending_rows(tid) if self.flusher is not None else []
+        """``rows`` from the store plus ``pending`` (up to ``upto``), ascending by id."""
         if not pending:
             return rows
         merged = {r.seq: r for r in rows}
@@ -535,7 +539,8 @@ class Supervisor:
     async def load_head(self, tid: str, *, activation: bool = True) -> ThreadState:
         """The thread's head from the store (plus unflushed rows), or a new thread."""
         assert self.checkpointer is not None
-        rows = self._with_unwritten(tid, await self.checkpointer.load_chain(tid), None)
+        pending = self._unwritten(tid)
+        rows = self._with_unwritten(await self.checkpointer.load_chain(tid), pending, None)
         head = self.engine.new_thread(tid)
         if not rows:
             return head
