@@ -282,21 +282,21 @@ class RetentionSweeper:
 
     async def _prune_written(self, keep_last: int, tally: _Tally) -> None:
         todo = self._written()
+        done = 0
         try:
-            while todo:
-                tid, top, resident = todo[-1]
+            for tid, top, resident in todo:
                 if top > keep_last:  # else it cannot hold more than keep_last rows
                     if not await self._prune(tid, keep_last, tally):
-                        todo.pop()
+                        done += 1
                         if not resident:
                             self._evicted[tid] = top  # in use: the next sweep looks again
                         continue
                     await asyncio.sleep(0)
-                todo.pop()
+                done += 1
                 if resident:
                     self._checked[tid] = top
         finally:  # a failed sweep (the store is down) leaves the rest for the next one
-            for tid, top, resident in todo:
+            for tid, top, resident in todo[done:]:
                 if not resident:
                     self._evicted.setdefault(tid, top)
 

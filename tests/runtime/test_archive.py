@@ -11,7 +11,7 @@ import pytest
 from runtime import Command, CompiledGraph, ThreadArchivedError
 
 from .conftest import cfg, tutorial_builder
-from .test_retention import paused_builder
+from .test_retention import paused_builder, within
 
 
 async def snapshot_of(graph: CompiledGraph, tid: str) -> tuple[Any, list[Any], Any]:
@@ -100,7 +100,7 @@ async def test_archive_lets_queued_turns_finish_and_refuses_later_ones(
     graph = tutorial_builder(agent).compile(checkpointer=store_factory())
     async with graph:
         first = asyncio.ensure_future(graph.ainvoke({"messages": []}, cfg("t")))
-        await entered.wait()
+        await within(entered.wait())
         queued = asyncio.ensure_future(graph.ainvoke({}, cfg("t")))
         archive = asyncio.ensure_future(graph.aarchive_thread("t"))
         for _ in range(100):  # a few loop turns, no I/O: the archive evicts the actor
@@ -111,11 +111,11 @@ async def test_archive_lets_queued_turns_finish_and_refuses_later_ones(
         late = asyncio.ensure_future(graph.ainvoke({}, cfg("t")))
         assert not (first.done() or queued.done() or archive.done() or late.done())
         gate.set()
-        assert len((await first)["messages"]) == 1
-        assert len((await queued)["messages"]) == 2  # queued before the archive: it ran
-        assert await archive is True
+        assert len((await within(first))["messages"]) == 1
+        assert len((await within(queued))["messages"]) == 2  # queued before the archive: it ran
+        assert await within(archive) is True
         with pytest.raises(ThreadArchivedError):
-            await late  # arrived during the archive: it waited, then was refused
+            await within(late)  # arrived during the archive: it waited, then was refused
         assert (await graph.aget_state(cfg("t"))).values == {"messages": ["hi", "hi"]}
 
 
@@ -132,10 +132,10 @@ async def test_delete_during_a_turn_on_another_thread(store_factory: Callable[[]
     async with graph:
         await graph.ainvoke({"messages": []}, cfg("gone"))
         slow = asyncio.ensure_future(graph.ainvoke({"messages": []}, cfg("slow")))
-        await entered.wait()
+        await within(entered.wait())
         assert await graph.aarchive_thread("gone") is True  # does not wait for "slow"
         assert await graph.adelete_thread("gone") is True
         assert not slow.done()
         gate.set()
-        assert (await slow)["messages"] == ["hi"]
+        assert (await within(slow))["messages"] == ["hi"]
         assert await graph.aget_thread("gone") is None
