@@ -7,9 +7,8 @@ every ``sweep_interval``; ``CompiledGraph.asweep()`` runs one sweep at once.
 ``keep_last``
     A thread keeps its newest N checkpoints, and the hidden record of a paused step after
     them. A checkpoint is a delta on an older snapshot, so the oldest kept one is first
-    rewritten as a snapshot; then every older row is deleted
-    in bounded batches, newest first (``runtime.prune``). Only threads written since the last
-    sweep are looked at.
+    rewritten as a snapshot; then every older row is deleted in bounded batches, newest
+    first (``runtime.prune``). Only threads written since the last sweep are looked at.
 ``ttl``
     A thread whose ``updated_at`` is older than ``ttl`` seconds is deleted with its whole
     history, as ``delete_thread`` does. Archived threads are exempt: archiving is how a
@@ -17,9 +16,11 @@ every ``sweep_interval``; ``CompiledGraph.asweep()`` runs one sweep at once.
 
 Safety: a thread is touched only under ``Supervisor.hold``: no turn of it runs or waits,
 none of its rows waits for the flusher, and its activations wait until the rewrite is
-committed. A thread in use is skipped and tried again at the next sweep. Only the one-row
-rewrite runs under the hold; the deletes follow with the loop free between batches, and
-other threads' turns never wait for a sweep.
+committed. A thread in use is skipped and tried again at the next sweep. The reads and the
+rebuild of the new snapshot come first, without the hold; under it run only a check that
+the thread row is unchanged and one transaction (the rewrite and the first batch of
+deletes). Later batches follow with the loop free between them; other threads' turns
+never wait for a sweep.
 
 Archiving (:func:`archive_thread`): the thread's actor finishes its queued turns and leaves
 memory, and the stored status becomes ``archived``: the thread stays readable, and new
