@@ -8,6 +8,7 @@ Layers (each uses only those below it)::
 
     runtime.api         CompiledGraph face, sync portal, snapshots, config parsing
     runtime.supervisor  thread id -> actor; activation, eviction, rehydration, shutdown
+    runtime.retention   keep_last / TTL policy and its sweeper; archiving
     runtime.flusher     write-behind group commit; durability waits; backpressure
     runtime.actor       SessionActor + Mailbox: one turn at a time per thread
     runtime.engine      one turn as super-steps; checkpoint records; replay
@@ -35,6 +36,7 @@ from runtime.errors import (
     StaleOwnerError,
     StoreError,
     StoreUnavailableError,
+    ThreadArchivedError,
 )
 from runtime.graph import (
     END,
@@ -48,6 +50,7 @@ from runtime.graph import (
     add_messages,
 )
 from runtime.memory import Item, Memory
+from runtime.retention import Retention, SweepResult
 from runtime.supervisor import RuntimeStatistics, Supervisor
 
 __all__ = [
@@ -69,6 +72,7 @@ __all__ = [
     "MessagesState",
     "PregelTask",
     "RemoveMessage",
+    "Retention",
     "RolledBackError",
     "Runtime",
     "RuntimeStatistics",
@@ -83,6 +87,8 @@ __all__ = [
     "StoreError",
     "StoreUnavailableError",
     "Supervisor",
+    "SweepResult",
+    "ThreadArchivedError",
     "ThreadInfo",
     "add_messages",
     "get_store",

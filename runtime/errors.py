@@ -11,6 +11,7 @@
     ├── ActorCrashedError                the session's actor failed; it restarts on next use
     ├── MailboxFullError                 the thread's mailbox holds ``mailbox_size`` turns
     ├── ShuttingDownError                the runtime is closing or closed
+    ├── ThreadArchivedError              a turn or update on an archived thread (restore it)
     ├── SerializationError               a value cannot be encoded; ``path`` names where
     └── StoreError
         ├── StoreUnavailableError        the store cannot serve now, after retries/backpressure
@@ -49,6 +50,7 @@ __all__ = [
     "StaleOwnerError",
     "StoreError",
     "StoreUnavailableError",
+    "ThreadArchivedError",
 ]
 
 
@@ -95,3 +97,8 @@ class MailboxFullError(SessionRuntimeError):
 
 class ShuttingDownError(SessionRuntimeError):
     """The runtime is closing or closed and takes no new turns."""
+
+
+class ThreadArchivedError(SessionRuntimeError):
+    """A turn, update or ``create_thread`` on an archived thread. The thread is unchanged
+    and stays readable; ``restore_thread(thread_id)`` makes it take turns again."""

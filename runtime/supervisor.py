@@ -12,21 +12,28 @@ store, sees every earlier turn.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 
 from runtime.actor import Envelope, SessionActor
 from runtime.engine import Engine, EventSink, RunConfig, ThreadState
 from runtime.engine.replay import rehydrate
-from runtime.errors import ActorCrashedError, SessionBusyError, ShuttingDownError
+from runtime.errors import (
+    ActorCrashedError,
+    SessionBusyError,
+    ShuttingDownError,
+    ThreadArchivedError,
+)
 from runtime.flusher import Flusher
 from runtime.graph.spec import GraphSpec
 from runtime.memory import Memory
+from runtime.retention import ARCHIVED, Retention, RetentionSweeper
 from stores import Store
 from stores.errors import StaleOwnerError, StoreError
 from stores.records import CheckpointRow
@@ -80,6 +87,15 @@ class RuntimeStatistics(msgspec.Struct, frozen=True):
     """Payload bytes of the checkpoints not yet committed (bounded by ``max_dirty_bytes``)."""
 
 
+class Hold(NamedTuple):
+    """What :meth:`Supervisor.hold` yields."""
+
+    held: bool
+    """``False``: the thread was in use (``if_idle``) and nothing was done."""
+    head: ThreadState | None
+    """The head of the resident actor set aside for the block, if there is one."""
+
+
 class Supervisor:
     """Hosts the actors of one graph over one checkpointer."""
 
@@ -101,6 +117,7 @@ class Supervisor:
         max_dirty: int = 200_000,
         max_dirty_bytes: int = 256 * 2**20,
         backpressure_timeout: float = 30.0,
+        retention: Retention | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         check_choice("durability", durability, DURABILITIES)
@@ -148,6 +165,13 @@ class Supervisor:
         #: tasks of actors evicted as stale owners, still finishing a turn
         self._stale_tasks: dict[str, asyncio.Task[None]] = {}
         self._leases_renewed = 0.0
+        #: threads held out of service (archive, delete, retention): activations wait
+        self._fences: dict[str, asyncio.Future[None]] = {}
+        if retention is not None and not isinstance(retention, Retention):
+            raise ValueError(f"retention must be a runtime.Retention, got {retention!r}")
+        if retention is not None and checkpointer is None:
+            raise ValueError("retention needs a checkpointer: compile(checkpointer=..., ...)")
+        self.retention = RetentionSweeper(self, retention) if retention is not None else None
         self._stats = dict.fromkeys(
             (
                 "activations",
@@ -155,6 +179,7 @@ class Supervisor:
                 "evictions_lru",
                 "evictions_deleted",
                 "evictions_stale",
+                "evictions_archived",
                 "rehydrations",
                 "turns",
                 "rejected",
@@ -196,6 +221,8 @@ class Supervisor:
                     self.flusher.adopt(*self._orphans)
                     self._orphans = None
                 self.flusher.start()
+                if self.retention is not None:
+                    self.retention.start()
             self._activation_slots = asyncio.Semaphore(self.max_activating)
             self._sweeper = loop.create_task(self._sweep_loop(), name="session-sweeper")
             self.loop = loop
@@ -212,6 +239,8 @@ class Supervisor:
         if self.loop is None or self._closing:
             return
         self._closing = True
+        if self.retention is not None:
+            await self.retention.stop()  # a hold it has ends here, before actors stop
         actors = list(self._actors.values())
         for actor in actors:
             actor.stop_nowait()
@@ -255,6 +284,9 @@ class Supervisor:
             self._orphans = self.flusher.take_all()
         self._actors.clear()
         self._activating.clear()
+        self._fences.clear()
+        if self.retention is not None:
+            self.retention.forget()
         self.flusher = None
         self._sweeper = None
         self.loop = None
@@ -372,24 +404,86 @@ class Supervisor:
             rows = await self.checkpointer.list_checkpoints(tid, ascending=True)
         else:
             rows = await self.checkpointer.load_chain(tid, seq)
+            if not rows and pending:
+                # not written yet, but its snapshot may be: load up to its written ancestor
+                by_seq = {r.seq: r for r in pending}
+                row = by_seq.get(seq)
+                while row is not None and row.seq != row.base and row.parent in by_seq:
+                    row = by_seq[row.parent]
+                if row is not None and row.seq != row.base and row.parent is not None:
+                    rows = await self.checkpointer.load_chain(tid, row.parent)
         return _merge(rows, pending, seq)
 
     def _unwritten(self, tid: str) -> list[CheckpointRow]:
-        # Taken *before* the store is read: a batch committed while the read runs is then
-        # in one or the other (taken after, it would be in neither).
+        """The flusher's rows of ``tid`` not yet committed. Taken *before* reading the store:
+        a batch that commits during the read is then in one of the two, never in neither."""
         return self.flusher.pending_rows(tid) if self.flusher is not None else []
 
     async def delete_thread(self, tid: str) -> bool:
         """Delete a thread: queued turns finish first, then its actor and rows go."""
-        assert self.checkpointer is not None and self.flusher is not None
+        assert self.checkpointer is not None
+        async with self.hold(tid, evict="deleted"):
+            found = await self.checkpointer.delete_thread(tid)
+            # a quarantined thread's rows go with it (never written, now never will be)
+            released = self.flusher.release(tid) if self.flusher is not None else 0
+            return released > 0 or found
+
+    @contextlib.asynccontextmanager
+    async def hold(
+        self, tid: str, *, evict: str | None = None, if_idle: bool = False
+    ) -> AsyncIterator[Hold]:
+        """Keep ``tid`` out of service for the block: no turn of it runs, none of its rows
+        waits for the flusher, and its activations wait until the block ends.
+
+        ``evict`` (an eviction reason): a resident actor finishes its queued turns and
+        leaves memory. Without it a resident actor must be idle: it is set aside for the
+        block (the caller may change its head) and comes back after. ``if_idle``: when the
+        thread is in use (a turn running or queued, an activation or another hold, rows
+        not yet written) yield ``Hold(False, None)`` at once and change nothing.
+        """
+        if evict is None and not if_idle:
+            raise ValueError("hold() without evict sets a resident actor aside: pass if_idle")
+        while (fence := self._fences.get(tid)) is not None:
+            if if_idle:
+                yield Hold(False, None)
+                return
+            await asyncio.shield(fence)
         actor = self._actors.get(tid)
-        if actor is not None:
-            await self.call(tid, _noop)  # everything queued before the delete runs first
-            if self._actors.get(tid) is actor:
-                self._evict(tid, actor, "deleted")
-        await self.flusher.flush()  # its rows must not land after the delete
-        found = await self.checkpointer.delete_thread(tid)
-        return self.flusher.release(tid) > 0 or found
+        flusher = self.flusher
+        if if_idle and (
+            tid in self._activating
+            or (actor is not None and (not actor.idle or actor.head.dirty))
+            or (flusher is not None and flusher.pending_rows(tid))
+        ):
+            yield Hold(False, None)
+            return
+        fence = self._fences[tid] = asyncio.get_running_loop().create_future()
+        aside = None
+        try:
+            activating = self._activating.get(tid)
+            if activating is not None:
+                await asyncio.wait([activating])
+                actor = self._actors.get(tid)
+            if actor is not None and evict is None:
+                del self._actors[tid]
+                aside = actor
+            elif actor is not None and evict is not None:
+                self._evict(tid, actor, evict)  # after what is queued
+                if actor.task is not None:
+                    await asyncio.wait([actor.task])
+            if evict is not None and flusher is not None:
+                await flusher.flush()  # its rows must not land after the block
+            yield Hold(True, aside.head if aside is not None else None)
+        finally:
+            if self._fences.get(tid) is fence:  # else forget_loop() dropped everything
+                del self._fences[tid]
+                if aside is not None:
+                    self._actors[tid] = aside  # aclose() stops it with the others
+            fence.set_result(None)
+
+    def resident_heads(self) -> list[tuple[str, ThreadState]]:
+        """``(thread_id, head)`` of every actor in memory."""
+        return [(tid, actor.head) for tid, actor in self._actors.items()]
 
     async def _ephemeral_turn(self, input: Any, cfg: RunConfig, on_event: EventSink | None) -> Any:
         # No checkpointer: like LangGraph, every invoke starts from an empty state.
@@ -423,6 +517,10 @@ class Supervisor:
             wait = backoff[0] - self.clock()
             if wait > 0:  # its actor crashed lately: restart, but not in a tight loop
                 await asyncio.sleep(wait)
+        fence = self._fences.get(tid)
+        if fence is not None:  # archived, deleted or pruned right now: see the result
+            await asyncio.shield(fence)
+            return self._actors.get(tid) or await self._activate(tid)
         fut: asyncio.Future[SessionActor] = loop.create_future()
         self._activating[tid] = fut
         try:
@@ -430,6 +528,13 @@ class Supervisor:
             async with self._activation_slots:
                 await self._own(tid)
                 head = await self.load_head(tid)
+            if head.status == ARCHIVED:
+                raise ThreadArchivedError(
+                    f"thread {tid!r} is archived: it can be read but takes no turns or "
+                    f"updates; restore it first with restore_thread({tid!r}) (or `python -m "
+                    "runtime restore DB THREAD`)",
+                    thread_id=tid,
+                )
             actor = self._actors.get(tid)
             if actor is None:
                 assert self.flusher is not None
@@ -572,6 +677,8 @@ class Supervisor:
         del self._actors[tid]
         actor.stop_nowait()
         self._stats[f"evictions_{reason}"] += 1
+        if self.retention is not None:
+            self.retention.evicted(tid, actor.head, reason)
         if self._lease_ttl is not None and reason != "stale":
             self._releasing.add(tid)
 
@@ -683,10 +790,6 @@ def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
 
 
 def _discard(row: object) -> None:
-    pass
-
-
-async def _noop(actor: SessionActor) -> None:
     pass
 
 

@@ -68,6 +68,35 @@ class Store(Protocol):
     async def delete_thread(self, thread_id: str) -> bool:
         """Delete a thread's row and all its checkpoints. ``True`` if it existed."""
 
+    async def set_thread_status(self, thread_id: str, status: str, *, updated_at: float) -> bool:
+        """Set the thread row's ``status`` and ``updated_at`` (archive, restore); ``False``
+        when the thread has no row."""
+
+    # -- retention ---------------------------------------------------------------------
+    # Writes outside the flusher: the runtime calls them only for a thread that has nothing
+    # waiting to be written and no turn running (runtime.retention).
+    async def prune_checkpoints(
+        self, thread_id: str, before: int, *, limit: int, snapshot: bytes | None = None
+    ) -> int:
+        """Delete up to ``limit`` of the thread's checkpoints with ``seq < before`` in one
+        transaction, newest first; return how many went (fewer than ``limit``: no more).
+
+        With ``snapshot``, the same transaction first makes checkpoint ``before`` a snapshot:
+        its payload becomes ``snapshot`` (the same checkpoint carrying its full state) and its
+        ``base`` itself, and the thread's later rows whose ``base`` is older get
+        ``base == before`` (the caller guarantees they reach it through their parents). If
+        there is no checkpoint ``before``, nothing at all changes and 0 is returned.
+
+        Newest first, so that every row still there after a partial prune (a crash between
+        two calls) keeps the rows it replays from. The thread row is never touched.
+        """
+
+    async def expired_threads(
+        self, before: float, *, limit: int, after: tuple[float, str] | None = None
+    ) -> list[ThreadRow]:
+        """Threads not ``archived`` with ``updated_at < before``, oldest first (ties by
+        ``thread_id``), starting after the ``(updated_at, thread_id)`` cursor ``after``."""
+
     # -- cross-session memory ----------------------------------------------------------
     async def put_item(self, namespace: tuple[str, ...], key: str, value: dict[str, Any]) -> None:
         """Insert or replace an item (``created_at`` kept on replace)."""

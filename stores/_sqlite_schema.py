@@ -172,6 +172,25 @@ DELETE_THREAD = (
     "DELETE FROM checkpoints WHERE thread_id = ?",
     "DELETE FROM threads WHERE thread_id = ?",
 )
+SET_STATUS = "UPDATE threads SET status = ?, updated_at = ? WHERE thread_id = ?"
+# -- retention: each statement is bounded and walks the (thread_id, seq) key index.
+# A prune deletes newest first within its range, so a partial one never strands a row's
+# snapshot; with a snapshot (?4 true) nothing happens unless checkpoint ?2 is there.
+_CUT_EXISTS = "EXISTS (SELECT 1 FROM checkpoints WHERE thread_id = ?1 AND seq = ?2)"
+REBASE = (
+    "UPDATE checkpoints SET payload = ?3, base = ?2 WHERE thread_id = ?1 AND seq = ?2",
+    f"UPDATE checkpoints SET base = ?2 WHERE thread_id = ?1 AND seq > ?2 AND base < ?2 "
+    f"AND {_CUT_EXISTS}",
+)
+PRUNE = f"""
+    DELETE FROM checkpoints WHERE rowid IN (
+        SELECT rowid FROM checkpoints WHERE thread_id = ?1 AND seq < ?2
+        AND (NOT ?4 OR {_CUT_EXISTS}) ORDER BY seq DESC LIMIT ?3)"""
+# the threads_by_updated index holds (updated_at, thread_id): a range scan in this order
+EXPIRED = """
+    SELECT thread_id, status, created_at, updated_at, metadata, head FROM threads
+    WHERE updated_at < ? AND (updated_at, thread_id) > (?, ?) AND status != 'archived'
+    ORDER BY updated_at, thread_id LIMIT ?"""
 PUT_ITEM = """
     INSERT INTO items (namespace, key, value, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (namespace, key) DO UPDATE SET

@@ -62,6 +62,11 @@ def check_prefix(prefix: tuple[str, ...]) -> tuple[str, ...]:
     return check_namespace(prefix) if prefix else ()
 
 
+def check_batch(limit: int) -> None:
+    if not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit must be a positive int, got {limit!r}")
+
+
 def check_window(limit: int | None, offset: int = 0) -> None:
     if (limit is not None and limit < 0) or offset < 0:
         raise ValueError(f"limit and offset must be >= 0, got limit={limit}, offset={offset}")
@@ -266,6 +271,61 @@ class MemoryStore:
             chain = self._chains.pop(thread_id, None)
             row = self._threads.pop(thread_id, None)
             return chain is not None or row is not None
+
+    async def set_thread_status(self, thread_id: str, status: str, *, updated_at: float) -> bool:
+        with self._lock:
+            self._check_open()
+            row = self._threads.get(thread_id)
+            if row is None:
+                return False
+            self._threads[thread_id] = row._replace(status=status, updated_at=updated_at)
+            return True
+
+    # -- retention ---------------------------------------------------------------------
+    async def prune_checkpoints(
+        self, thread_id: str, before: int, *, limit: int, snapshot: bytes | None = None
+    ) -> int:
+        check_batch(limit)
+        with self._lock:
+            self._check_open()
+            chain = self._chains.get(thread_id)
+            if chain is None:
+                return 0
+            rows, seqs = chain.rows, chain.seqs
+            if snapshot is not None:
+                target = rows.get(before)
+                if target is None:
+                    return 0
+                rows[before] = target._replace(base=before, payload=snapshot)
+                for s in seqs[bisect_right(seqs, before) :]:
+                    if rows[s].base < before:
+                        rows[s] = rows[s]._replace(base=before)
+            hi = bisect_left(seqs, before)
+            lo = max(hi - limit, 0)
+            for s in seqs[lo:hi]:
+                del rows[s]
+            del seqs[lo:hi]
+            if not seqs:
+                del self._chains[thread_id]
+            return hi - lo
+
+    async def expired_threads(
+        self, before: float, *, limit: int, after: tuple[float, str] | None = None
+    ) -> list[ThreadRow]:
+        check_batch(limit)
+        start = after or (float("-inf"), "")
+        with self._lock:
+            self._check_open()
+            self._n.reads += 1
+            rows = [
+                t
+                for t in self._threads.values()
+                if t.updated_at < before
+                and t.status != "archived"
+                and (t.updated_at, t.thread_id) > start
+            ]
+        rows.sort(key=lambda t: (t.updated_at, t.thread_id))
+        return rows[:limit]
 
     # -- leases: one process holds the data, so it always owns every thread ------------
     async def acquire_lease(self, thread_id: str) -> None:

@@ -53,6 +53,7 @@ from ._stats import Counters, SqliteStoreStatistics
 from .errors import StaleOwnerError, StoreError, StoreUnavailableError
 from .memory import (
     ItemClock,
+    check_batch,
     check_prefix,
     check_window,
     decode_item_value,
@@ -427,6 +428,33 @@ class SqliteStore:
     async def delete_thread(self, thread_id: str) -> bool:
         steps: list[sql.Step] = [(q, (thread_id,), sql.ONE) for q in sql.DELETE_THREAD]
         return sum(await self._write(steps, "delete a thread")) > 0
+
+    async def set_thread_status(self, thread_id: str, status: str, *, updated_at: float) -> bool:
+        step: sql.Step = (sql.SET_STATUS, (status, updated_at, thread_id), False)
+        return (await self._write([step], "set a thread's status"))[0] > 0
+
+    # -- retention ---------------------------------------------------------------------
+    async def prune_checkpoints(
+        self, thread_id: str, before: int, *, limit: int, snapshot: bytes | None = None
+    ) -> int:
+        check_batch(limit)
+        steps: list[sql.Step] = []
+        if snapshot is not None:
+            snap, later = sql.REBASE
+            steps = [
+                (snap, (thread_id, before, snapshot), False),
+                (later, (thread_id, before), False),
+            ]
+        steps.append((sql.PRUNE, (thread_id, before, limit, snapshot is not None), False))
+        return (await self._write(steps, "prune checkpoints"))[-1]
+
+    async def expired_threads(
+        self, before: float, *, limit: int, after: tuple[float, str] | None = None
+    ) -> list[ThreadRow]:
+        check_batch(limit)
+        start = after or (float("-inf"), "")
+        rows = await self._read(sql.EXPIRED, (before, *start, limit))
+        return list(map(ThreadRow._make, rows))
 
     # -- cross-session memory ----------------------------------------------------------
     async def put_item(self, namespace: tuple[str, ...], key: str, value: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from runtime.engine.replay import chain, rebuild, states_forward
 from runtime.errors import CorruptCheckpointError, InvalidConfigError
 from runtime.graph.spec import START, GraphSpec
 from runtime.memory import Memory
+from runtime.retention import SweepResult, archive_thread, restore_thread
 from runtime.supervisor import Durability, RuntimeStatistics, Strategy, Supervisor
 from stores import Store, codec
 
@@ -448,6 +449,44 @@ class CompiledGraph:
 
     def delete_thread(self, thread_id: str) -> bool:
         return run_sync(self.adelete_thread(thread_id), self._sync_loop())
+
+    async def aarchive_thread(self, thread_id: str) -> bool:
+        """Archive a thread: queued turns finish, its checkpoints are flushed and it leaves
+        memory. It stays readable (state, history, get_thread); turns and updates raise
+        ``ThreadArchivedError`` until ``arestore_thread``. ``False`` if there is no thread."""
+        if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
+            return await self._forward(self.aarchive_thread(thread_id))  # type: ignore[no-any-return]
+        self._need_checkpointer("archive_thread")
+        return await archive_thread(self.supervisor, str(thread_id))
+
+    def archive_thread(self, thread_id: str) -> bool:
+        return run_sync(self.aarchive_thread(thread_id), self._sync_loop())
+
+    async def arestore_thread(self, thread_id: str) -> bool:
+        """Make an archived thread take turns again (status ``idle``, or ``interrupted`` if
+        it was paused). ``False`` if the thread is not archived."""
+        if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
+            return await self._forward(self.arestore_thread(thread_id))  # type: ignore[no-any-return]
+        self._need_checkpointer("restore_thread")
+        return await restore_thread(self.supervisor, str(thread_id))
+
+    def restore_thread(self, thread_id: str) -> bool:
+        return run_sync(self.arestore_thread(thread_id), self._sync_loop())
+
+    async def asweep(self) -> SweepResult:
+        """Enforce ``compile(retention=...)`` now (the sweeper does every ``sweep_interval``)."""
+        if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
+            return await self._forward(self.asweep())  # type: ignore[no-any-return]
+        sweeper = self.supervisor.retention
+        if sweeper is None:
+            raise ValueError(
+                "no retention policy to enforce: compile(checkpointer=..., "
+                "retention=Retention(keep_last=..., ttl=...))"
+            )
+        return await sweeper.sweep()
+
+    def sweep(self) -> SweepResult:
+        return run_sync(self.asweep(), self._sync_loop())
 
     async def acreate_thread(
         self,

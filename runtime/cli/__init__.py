@@ -7,7 +7,8 @@
     python -m runtime history chat.db THREAD [--json]            # checkpoints, newest first
     python -m runtime export chat.db THREAD > t.jsonl            # a thread with its history
     python -m runtime import other.db < t.jsonl                  # ... into another database
-    python -m runtime delete|archive chat.db THREAD
+    python -m runtime delete|archive|restore chat.db THREAD
+    python -m runtime sweep chat.db --keep-last 50 --ttl 2592000  # retention, once
     python -m runtime vacuum chat.db                             # give free pages back
     python -m runtime loadtest examples.server:tutorial_graph -S 1000 -T 5 -C 100
     python -m runtime loadtest http://127.0.0.1:8123 -S 1000 -T 5 -C 100
@@ -24,7 +25,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import inspect, loadtest, serve, transfer
+from . import inspect, loadtest, serve, sweep, transfer
 from .common import CliError
 
 __all__ = ["CliError", "build_parser", "main"]
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n\n")[1] if __doc__ else None,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (serve, inspect, transfer, loadtest):
+    for module in (serve, inspect, transfer, sweep, loadtest):
         module.register(sub)
     return parser
 

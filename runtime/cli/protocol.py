@@ -23,6 +23,7 @@ from runtime.errors import (
     ShuttingDownError,
     StaleOwnerError,
     StoreUnavailableError,
+    ThreadArchivedError,
 )
 
 from .jsonio import dumps, error_json
@@ -111,7 +112,7 @@ class ValidationError(ValueError):
 
 STATUS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int], ...] = (
     (NotFoundError, 404),
-    ((SessionBusyError, StaleOwnerError, ThreadExistsError), 409),
+    ((SessionBusyError, StaleOwnerError, ThreadExistsError, ThreadArchivedError), 409),
     (
         (
             ValidationError,

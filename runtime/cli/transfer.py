@@ -1,4 +1,4 @@
-"""``export``, ``import``, ``delete``, ``archive`` and ``vacuum``.
+"""``export``, ``import``, ``delete``, ``archive``, ``restore`` and ``vacuum``.
 
 An export is JSON lines, the stored rows as they are (payloads in base64, so a thread's
 history moves byte for byte)::
@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from runtime.retention import ARCHIVED, resting_status
 from stores import CHECKPOINT_FORMAT, SqliteStore
 from stores.records import CheckpointRow, ThreadRow, WriteBatch
 
@@ -58,6 +59,11 @@ def register(sub: Subparsers) -> None:
     add_db(p)
     p.add_argument("threads", metavar="THREAD", nargs="+")
     p.set_defaults(func=cmd_archive)
+
+    p = sub.add_parser("restore", help="make archived threads take turns again")
+    add_db(p)
+    p.add_argument("threads", metavar="THREAD", nargs="+")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("vacuum", help="checkpoint the WAL and VACUUM the database file")
     add_db(p)
@@ -229,23 +235,39 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 def cmd_archive(args: argparse.Namespace) -> int:
     async def run() -> list[str]:
-        missing = []
         async with open_db(args.db) as store:
             now = time.time()
-            for tid in args.threads:
-                row = await store.get_thread(tid)
-                if row is None:
-                    missing.append(tid)
-                    continue
-                archived = row._replace(status="archived", updated_at=now, metadata=None)
-                await store.write_batch(WriteBatch([], [archived], []))
-        return missing
+            return [
+                tid
+                for tid in args.threads
+                if not await store.set_thread_status(tid, ARCHIVED, updated_at=now)
+            ]
 
     missing = asyncio.run(run())
     for tid in missing:
         print(f"thread {tid!r} not found", file=sys.stderr)
     print(f"archived {len(args.threads) - len(missing)} thread(s)")
     return 1 if missing else 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    async def run() -> list[str]:
+        refused = []
+        async with open_db(args.db) as store:
+            for tid in args.threads:
+                row = await store.get_thread(tid)
+                if row is None or row.status != ARCHIVED:
+                    why = "not found" if row is None else f"not archived (status {row.status})"
+                    print(f"thread {tid!r} {why}", file=sys.stderr)
+                    refused.append(tid)
+                    continue
+                status = await resting_status(store, tid)
+                await store.set_thread_status(tid, status, updated_at=time.time())
+        return refused
+
+    refused = asyncio.run(run())
+    print(f"restored {len(args.threads) - len(refused)} thread(s)")
+    return 1 if refused else 0
 
 
 def cmd_vacuum(args: argparse.Namespace) -> int:

@@ -7,7 +7,9 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,6 +66,71 @@ async def test_bad_durability_is_refused() -> None:
             await graph.ainvoke({}, cfg("x"), durability="sometimes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="durability must be one of"):
         tutorial_builder().compile(checkpointer=MemoryStore(), durability="never")
+
+
+async def test_state_at_an_unwritten_checkpoint_whose_snapshot_is_written(
+    store_factory: Callable[[], Any],
+) -> None:
+    # read-your-writes: the checkpoint and its nearer ancestors are still in the flusher,
+    # the snapshot it replays from is in the store already
+    graph = tutorial_builder().compile(checkpointer=store_factory(), flush_interval=3600)
+    async with graph:
+        await graph.ainvoke({"messages": []}, cfg("t"))
+        await graph.aflush()
+        await graph.ainvoke({}, cfg("t"))
+        history = [s async for s in graph.aget_state_history(cfg("t"))]
+        assert graph.statistics().dirty == 3  # the second turn is not written yet
+        for snap in history:
+            assert (await graph.aget_state(snap.config)).values == snap.values
+        assert history[0].values == {"messages": ["Hello from the agent"] * 2}
+
+
+async def test_a_read_racing_a_commit_still_sees_every_checkpoint() -> None:
+    # The store read starts before the flusher commits the turn and ends after: the rows
+    # must then come from the flusher's list as it was before the read.
+    class SlowReads(MemoryStore):
+        stall: asyncio.Event | None = None
+        reading = asyncio.Event()
+
+        async def list_checkpoints(self, thread_id: str, **kw: Any) -> Any:
+            rows = await super().list_checkpoints(thread_id, **kw)
+            if self.stall is not None:
+                self.reading.set()
+                await self.stall.wait()
+            return rows
+
+        async def load_chain(self, thread_id: str, seq: int | None = None) -> Any:
+            rows = await super().load_chain(thread_id, seq)
+            if self.stall is not None:
+                self.reading.set()
+                await self.stall.wait()
+            return rows
+
+    store = SlowReads()
+    graph = tutorial_builder().compile(checkpointer=store, flush_interval=3600)
+    async with graph:
+        await graph.ainvoke({"messages": []}, cfg("t"))
+        at_3 = {"configurable": {"thread_id": "t", "checkpoint_id": "3"}}
+        for read, want in (
+            (lambda: graph.aget_state(at_3), 1),  # checkpoints 1-6 unwritten when it starts
+            (lambda: _history(graph, "t"), 9),  # 7-9 unwritten when it starts
+        ):
+            await graph.ainvoke({}, cfg("t"))
+            store.stall, store.reading = asyncio.Event(), asyncio.Event()
+            task = asyncio.ensure_future(read())
+            await asyncio.wait_for(store.reading.wait(), 30)
+            await graph.aflush()  # commits while the read is under way
+            store.stall.set()
+            store.stall = None
+            got = await asyncio.wait_for(task, 30)
+            if isinstance(got, list):
+                assert len(got) == want
+            else:
+                assert got.values == {"messages": ["Hello from the agent"] * want}
+
+
+async def _history(graph: Any, tid: str) -> list[Any]:
+    return [s async for s in graph.aget_state_history(cfg(tid))]
 
 
 def run_script(code: str, cwd: Path) -> str:

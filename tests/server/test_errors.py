@@ -161,6 +161,7 @@ def test_every_runtime_error_has_its_status() -> None:
         NotFoundError("x"): 404,
         errors.SessionBusyError("x"): 409,
         errors.StaleOwnerError("x"): 409,
+        errors.ThreadArchivedError("x", thread_id="t"): 409,
         ValidationError("x"): 422,
         errors.InvalidUpdateError("x"): 422,
         errors.EmptyInputError("x"): 422,

@@ -271,3 +271,93 @@ async def test_rows_written_out_of_order_are_listed_in_order(store: Store) -> No
     assert seqs(await store.load_chain("t", 3)) == [2, 3]
     assert seqs(await store.load_chain("t")) == [5, 9]  # no thread row: the latest
     assert store.statistics().rows_written == 4
+
+
+# -- retention ----------------------------------------------------------------------------
+async def test_set_thread_status(store: Store) -> None:
+    await store.write_batch(batch([row("t", 1)], [thread("t", metadata=b"m", head=1)]))
+    assert await store.set_thread_status("t", "archived", updated_at=7.0) is True
+    assert await store.get_thread("t") == thread(
+        "t", status="archived", updated=7.0, metadata=b"m", head=1
+    )
+    assert await store.set_thread_status("nobody", "archived", updated_at=7.0) is False
+    assert await store.get_thread("nobody") is None
+
+
+async def test_prune_checkpoints_in_bounded_batches_newest_first(store: Store) -> None:
+    await store.write_batch(
+        batch([row("t", s) for s in range(1, 9)] + [row("u", 1)], [thread("t", head=8)])
+    )
+    # one bounded batch takes the newest rows below the bound: what is left is a prefix
+    assert await store.prune_checkpoints("t", 6, limit=2) == 2
+    assert seqs(await store.list_checkpoints("t", ascending=True)) == [1, 2, 3, 6, 7, 8]
+    assert await store.prune_checkpoints("t", 6, limit=2) == 2
+    assert await store.prune_checkpoints("t", 6, limit=2) == 1  # fewer than limit: done
+    assert await store.prune_checkpoints("t", 6, limit=2) == 0
+    assert seqs(await store.list_checkpoints("t", ascending=True)) == [6, 7, 8]
+    assert seqs(await store.list_checkpoints("u")) == [1]  # other threads untouched
+    assert await store.get_thread("t") == thread("t", head=8)
+    assert await store.prune_checkpoints("nobody", 5, limit=10) == 0
+    with pytest.raises(ValueError, match="limit"):
+        await store.prune_checkpoints("t", 8, limit=0)
+    # everything can go; the thread row stays, and new rows can follow
+    assert await store.prune_checkpoints("t", 100, limit=10) == 3
+    assert await store.list_checkpoints("t") == [] and await store.load_chain("t") == []
+    assert await store.get_thread("t") == thread("t", head=8)
+    await store.write_batch(batch([row("t", 9, base=9)]))
+    assert seqs(await store.load_chain("t", 9)) == [9]
+
+
+async def test_prune_with_a_snapshot_rewrites_the_cut_first(store: Store) -> None:
+    rows = [row("t", 1, base=1), *(row("t", s, base=1) for s in range(2, 7))]
+    rows += [row("t", 7, base=7), row("t", 8, base=7), row("u", 5, parent=None, base=1)]
+    await store.write_batch(batch(rows, [thread("t", head=8)]))
+    # 4 becomes a snapshot, 5 and 6 replay from it; then a bounded delete below 4
+    assert await store.prune_checkpoints("t", 4, limit=2, snapshot=b"full state at 4") == 2
+    got = {r.seq: r for r in await store.list_checkpoints("t")}
+    assert sorted(got) == [1, 4, 5, 6, 7, 8]
+    assert got[4] == row("t", 4, base=4, payload=b"full state at 4")  # parent kept
+    assert [got[s].base for s in (4, 5, 6, 7, 8)] == [4, 4, 4, 7, 7]
+    assert [got[s].payload for s in (1, 5, 8)] == [b"t:1", b"t:5", b"t:8"]
+    assert seqs(await store.load_chain("t", 6)) == [4, 5, 6]  # no longer needs 1..3
+    assert (await store.list_checkpoints("u"))[0].base == 1  # other threads untouched
+    # a cut that is not there changes nothing at all
+    assert await store.prune_checkpoints("t", 3, limit=9, snapshot=b"x") == 0
+    assert await store.prune_checkpoints("nobody", 1, limit=9, snapshot=b"x") == 0
+    assert {r.seq: r for r in await store.list_checkpoints("t")} == got
+    assert await store.prune_checkpoints("t", 4, limit=9) == 1  # the rest, no rewrite
+    assert seqs(await store.list_checkpoints("t", ascending=True)) == [4, 5, 6, 7, 8]
+
+
+async def test_expired_threads_oldest_first_with_a_cursor(store: Store) -> None:
+    await store.write_batch(
+        batch(
+            threads=[
+                thread("b", updated=2.0),
+                thread("a", updated=2.0),
+                thread("c", updated=1.0),
+                thread("old-archived", updated=0.5, status="archived"),
+                thread("d", updated=5.0, status="interrupted"),
+                thread("fresh", updated=9.0),
+            ]
+        )
+    )
+
+    def ids(rows: list[object]) -> list[str]:
+        return [r.thread_id for r in rows]  # type: ignore[attr-defined]
+
+    assert ids(await store.expired_threads(9.0, limit=10)) == ["c", "a", "b", "d"]
+    assert ids(await store.expired_threads(5.0, limit=10)) == ["c", "a", "b"]  # strictly older
+    first = await store.expired_threads(9.0, limit=2)
+    assert ids(first) == ["c", "a"]
+    last = first[-1]
+    assert ids(
+        await store.expired_threads(9.0, limit=2, after=(last.updated_at, last.thread_id))
+    ) == [
+        "b",
+        "d",
+    ]
+    assert await store.expired_threads(0.5, limit=10) == []
+    assert (await store.expired_threads(9.0, limit=1))[0] == thread("c", updated=1.0)
+    with pytest.raises(ValueError, match="limit"):
+        await store.expired_threads(9.0, limit=0)
