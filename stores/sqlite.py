@@ -69,6 +69,8 @@ log = logging.getLogger("stores.sqlite")
 
 
 T = TypeVar("T")
+#: Seconds between the WAL checkpoints a loop-writer store runs (see _start_checkpoint).
+WAL_CHECKPOINT_EVERY = 0.25
 
 
 def _in_transaction(db: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
@@ -139,6 +141,7 @@ class SqliteStore:
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
         self._checkpoint: asyncio.Future[Any] | None = None
+        self._checkpoint_at = float("-inf")
         self._version = 0
         self._clock = ItemClock()
         self._n = Counters()
@@ -259,10 +262,17 @@ class SqliteStore:
         return counts
 
     def _start_checkpoint(self, reader: aiosqlite.Connection) -> None:
-        # with writer="loop" the WAL is checkpointed here, beside the loop, not in COMMIT;
-        # a task left on a loop that has since ended (no close()) is simply replaced
+        # With writer="loop" the WAL is checkpointed here, beside the loop, not in COMMIT;
+        # a task left on a loop that has since ended (no close()) is simply replaced. At
+        # most every WAL_CHECKPOINT_EVERY seconds: a checkpoint that catches up with the
+        # whole WAL makes the next commit restart the WAL, which syncs its header on the
+        # loop (~3 ms against ~0.02 ms for a small commit, measured on this machine).
+        now = time.monotonic()
+        if now - self._checkpoint_at < WAL_CHECKPOINT_EVERY:
+            return
         ckpt = self._checkpoint
         if ckpt is None or ckpt.done() or ckpt.get_loop() is not asyncio.get_running_loop():
+            self._checkpoint_at = now
             self._checkpoint = asyncio.ensure_future(self._run_checkpoint(reader))
 
     async def _run_checkpoint(self, reader: aiosqlite.Connection) -> None:

@@ -277,6 +277,24 @@ async def test_loop_writer_checkpoints_the_wal_in_the_background(tmp_path: Path)
         await s.close()
 
 
+async def test_loop_writer_checkpoints_the_wal_at_most_so_often(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stores.sqlite
+
+    monkeypatch.setattr(stores.sqlite, "WAL_CHECKPOINT_EVERY", 3600.0)
+    s = SqliteStore(tmp_path / "wal.db", writer="loop")
+    await s.open()
+    try:
+        for n in range(1, 4):
+            await s.write_batch(batch([row("t", n)]))
+            if s._checkpoint is not None:
+                await s._checkpoint
+        assert s.statistics().wal_checkpoints == 1  # the first write's, then none for an hour
+    finally:
+        await s.close()
+
+
 def test_constructed_outside_a_loop_and_used_from_two_loops(tmp_path: Path) -> None:
     s = SqliteStore(tmp_path / "loops.db")  # no running loop here
 
