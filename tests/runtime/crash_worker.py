@@ -99,41 +99,54 @@ class ReportingSaver(SqliteSaver):
 def die_in_batch(number: int, where: str) -> None:
     """Make the ``number``-th batch that inserts checkpoints kill the process mid-write.
 
-    ``where``: ``inserts`` stops right after the checkpoint INSERTs (before the thread rows
-    are written); ``commit`` after every statement, just before COMMIT; ``spill`` like
-    ``commit`` but with a page cache so small that SQLite writes uncommitted pages to the
-    WAL first, which recovery must then ignore.
+    The store's own ``transaction`` runs, on a connection that dies at the chosen point:
+    ``inserts`` right after the checkpoint INSERTs (before the thread rows are written),
+    ``commit`` just before COMMIT, ``spill`` also before COMMIT but with a page cache so
+    small that SQLite has written uncommitted pages to the WAL, which recovery must ignore.
     """
     real = sql.transaction
     seen = 0
 
     def transaction(db: sqlite3.Connection, steps: list[sql.Step]) -> list[int]:
         nonlocal seen
-        if not any(q == sql.INSERT for q, _, _ in steps):
-            return real(db, steps)
-        seen += 1
-        if seen < number:
-            return real(db, steps)
-        wal = db.execute("PRAGMA database_list").fetchone()[2] + "-wal"
-        before = _stat(wal)
-        if where == "spill":
-            db.execute("PRAGMA cache_size = 1")  # SQLite's floor is 10 pages
-        db.execute("BEGIN IMMEDIATE")
-        rows: list[list[Any]] = []
-        for q, params, many in steps:
-            if many:
-                db.executemany(q, params)
-            else:
-                db.execute(q, params)
-            if q == sql.INSERT:
-                rows = [[r.thread_id, r.seq] for r in params]
-                if where == "inserts":
-                    break
-        emit(["dying", rows, _stat(wal) != before])
-        os.kill(os.getpid(), signal.SIGKILL)
-        raise AssertionError("unreachable: SIGKILL is not deliverable late")
+        if any(q == sql.INSERT for q, _, _ in steps):
+            seen += 1
+            if seen == number:
+                rows = [[r.thread_id, r.seq] for q, ps, _ in steps if q == sql.INSERT for r in ps]
+                return real(_Dying(db, where, rows), steps)  # type: ignore[arg-type]
+        return real(db, steps)
 
     sql.transaction = transaction
+
+
+class _Dying:
+    """A connection that SIGKILLs its process at a point of a write transaction."""
+
+    def __init__(self, db: sqlite3.Connection, where: str, rows: list[list[Any]]) -> None:
+        self.db, self.where, self.rows = db, where, rows
+        self.wal = db.execute("PRAGMA database_list").fetchone()[2] + "-wal"
+        self.before = _stat(self.wal)
+        if where == "spill":
+            db.execute("PRAGMA cache_size = 1")  # SQLite's floor is 10 pages
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.db.in_transaction
+
+    def execute(self, query: str, params: Any = ()) -> sqlite3.Cursor:
+        if query == "COMMIT":
+            self.die()
+        return self.db.execute(query, params)
+
+    def executemany(self, query: str, params: Any) -> sqlite3.Cursor:
+        cur = self.db.executemany(query, params)
+        if query == sql.INSERT and self.where == "inserts":
+            self.die()
+        return cur
+
+    def die(self) -> None:
+        emit(["dying", self.rows, _stat(self.wal) != self.before])
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _stat(path: str) -> tuple[int, int]:
