@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("crash_worker.py")
 THREADS = 24
 #: A safety net against a hung worker, not a synchronisation: cycles take well under 2 s.
-WATCHDOG_SECONDS = 120
+WATCHDOG_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,13 @@ def run_worker(db: Path, mode: str, cycle: Cycle, stderr_path: Path) -> Run:
     with stderr_path.open("wb") as err:
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, env=env)
     assert proc.stdout is not None
-    watchdog = threading.Timer(WATCHDOG_SECONDS, proc.kill)
+    hung = threading.Event()
+
+    def stop_hung_worker() -> None:
+        hung.set()
+        proc.kill()
+
+    watchdog = threading.Timer(WATCHDOG_SECONDS, stop_hung_worker)
     watchdog.start()
     try:
         acks = 0
@@ -115,6 +121,7 @@ def run_worker(db: Path, mode: str, cycle: Cycle, stderr_path: Path) -> Run:
         watchdog.cancel()
         proc.stdout.close()
     log = stderr_path.read_text()
+    assert not hung.is_set(), f"the worker made no progress for {WATCHDOG_SECONDS} s:\n{log}"
     assert code == -signal.SIGKILL, f"worker exited with {code}, not by SIGKILL:\n{log}"
     assert not list(run.of("bad")), f"a turn returned a wrong state: {list(run.of('bad'))}"
     return run
