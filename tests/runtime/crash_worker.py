@@ -150,6 +150,8 @@ class _Dying:
 
 
 def _stat(path: str) -> tuple[int, int]:
+    if not os.path.exists(path):  # no WAL: nothing can have spilled into one
+        return -1, -1
     st = os.stat(path)
     return st.st_size, st.st_mtime_ns
 
