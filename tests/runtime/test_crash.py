@@ -213,14 +213,14 @@ async def crash_cycles(tmp_path: Path, mode: str, plan: list[Cycle]) -> list[int
         run = run_worker(db, mode, cycle, tmp_path / f"worker{number}.err")
         starts = {i: Found(length, tuple(nxt)) for _, (_, i, length, nxt) in run.of("start")}
         assert starts == before, "the worker did not start from the state found after the crash"
-        if isinstance(cycle, DieInBatch):
+        check_file(db, run)
+        before = await read_back(db)
+        lost.append(check_acks(mode, run, before))
+        if isinstance(cycle, DieInBatch):  # the kill happened where the test meant it to
             dying = list(run.of("dying"))
             assert len(dying) == 1 and dying[0][1][1], "the worker did not die inside a batch"
             if cycle.where == "spill":
                 assert dying[0][1][2], "no uncommitted page reached the WAL before the kill"
-        check_file(db, run)
-        before = await read_back(db)
-        lost.append(check_acks(mode, run, before))
     await continue_each(db, before)
     return lost
 
