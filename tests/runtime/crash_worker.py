@@ -10,14 +10,16 @@ The worker reports on stdout, one JSON list per line, each line written by a sin
 
 ``["start", i, length, next]``
     thread ``i`` as found on the file at start (messages length, next nodes).
-``["ack", i, n]``
-    turn ``n`` of thread ``i`` returned to its caller (under ``sync``: after its commit).
+``["ack", i, n, rehydrations]``
+    turn ``n`` of thread ``i`` returned to its caller (under ``sync``: after its commit);
+    ``rehydrations``: sessions evicted and loaded back so far in this process.
 ``["flush", [[thread_id, seq], ...]]``
     the store committed a batch holding these checkpoint rows.
 ``["dying", [[thread_id, seq], ...], spilled]``
     ``--die-in-batch``: the worker is inside the transaction of a batch holding these rows
     and kills itself with SIGKILL before its COMMIT; ``spilled``: SQLite had already
-    written some of the uncommitted pages to the WAL file.
+    written some of the uncommitted pages to the WAL file. ``--die-in-migration``: the same
+    inside the schema migration of a new file (no rows).
 ``["bad", i, n, got]``
     a turn returned something other than the expected prefix (the worker exits 3).
 
@@ -119,6 +121,16 @@ def die_in_batch(number: int, where: str) -> None:
     sql.transaction = transaction
 
 
+def die_in_migration() -> None:
+    """Make the schema migration of a new file kill the process just before its COMMIT."""
+    real = sql.migrate
+
+    def migrate(db: sqlite3.Connection, path: str, migrations: Any = None) -> tuple[int, int]:
+        return real(_Dying(db, "commit", []), path, migrations)  # type: ignore[arg-type]
+
+    sql.migrate = migrate
+
+
 class _Dying:
     """A connection that SIGKILLs its process at a point of a write transaction."""
 
@@ -165,20 +177,20 @@ async def drive(graph: CompiledGraph, i: int, turns: int) -> None:
     if snap.next:
         # a turn the crash cut short: finish it, as a client retrying would
         out = await graph.ainvoke(None, config)
-        check(i, n, out)
+        check(graph, i, n, out)
         n += 1
     while n < turns:
         out = await graph.ainvoke({"messages": [message(i, n)]}, config)
-        check(i, n, out)
+        check(graph, i, n, out)
         n += 1
 
 
-def check(i: int, n: int, out: dict[str, Any]) -> None:
+def check(graph: CompiledGraph, i: int, n: int, out: dict[str, Any]) -> None:
     got = out["messages"]
     if got != expected(i, 2 * n + 2):
         emit(["bad", i, n, got])
         os._exit(3)
-    emit(["ack", i, n])
+    emit(["ack", i, n, graph.statistics().rehydrations])
 
 
 async def main(argv: list[str]) -> None:
@@ -190,11 +202,17 @@ async def main(argv: list[str]) -> None:
     p.add_argument("--max-active", type=int, default=10_000)
     p.add_argument("--die-in-batch", type=int, default=0)
     p.add_argument("--die-at", choices=["inserts", "commit", "spill"], default="commit")
+    p.add_argument("--die-in-migration", action="store_true")
+    p.add_argument("--writer", choices=["loop", "thread"], default="loop")
     args = p.parse_args(argv)
     if args.die_in_batch:
         die_in_batch(args.die_in_batch, args.die_at)
+    if args.die_in_migration:
+        die_in_migration()
     graph = build_graph().compile(
-        checkpointer=ReportingSaver(args.db), durability=args.mode, max_active=args.max_active
+        checkpointer=ReportingSaver(args.db, writer=args.writer),
+        durability=args.mode,
+        max_active=args.max_active,
     )
     async with graph:
         await asyncio.gather(*(drive(graph, i, args.turns) for i in range(args.threads)))

@@ -61,7 +61,20 @@ class DieInBatch:
     where: str  # see crash_worker.die_in_batch
 
 
-Cycle = KillAt | DieInBatch
+@dataclass(frozen=True)
+class DieInMigration:
+    """On a new file, the worker kills itself inside the schema migration's transaction."""
+
+
+@dataclass(frozen=True)
+class Finish:
+    """No kill: every session runs ``more`` turns past the furthest one, then the worker
+    exits by itself."""
+
+    more: int
+
+
+Cycle = KillAt | DieInBatch | DieInMigration | Finish
 
 
 @dataclass
@@ -84,12 +97,17 @@ class Found:
     next: tuple[str, ...]
 
 
-def run_worker(db: Path, mode: str, cycle: Cycle, stderr_path: Path) -> Run:
+def run_worker(
+    db: Path, mode: str, cycle: Cycle, writer: str, turns: int, stderr_path: Path
+) -> Run:
     args = [sys.executable, str(WORKER), str(db), mode, "--threads", str(THREADS)]
+    args += ["--writer", writer, "--turns", str(turns)]
     if isinstance(cycle, KillAt):
         args += ["--max-active", str(cycle.max_active)]
-    else:
+    elif isinstance(cycle, DieInBatch):
         args += ["--die-in-batch", str(cycle.batch), "--die-at", cycle.where]
+    elif isinstance(cycle, DieInMigration):
+        args += ["--die-in-migration"]
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -122,18 +140,21 @@ def run_worker(db: Path, mode: str, cycle: Cycle, stderr_path: Path) -> Run:
         proc.stdout.close()
     log = stderr_path.read_text()
     assert not hung.is_set(), f"the worker made no progress for {WATCHDOG_SECONDS} s:\n{log}"
-    assert code == -signal.SIGKILL, f"worker exited with {code}, not by SIGKILL:\n{log}"
     assert not list(run.of("bad")), f"a turn returned a wrong state: {list(run.of('bad'))}"
+    want = 0 if isinstance(cycle, Finish) else -signal.SIGKILL
+    assert code == want, f"worker exited with {code}, expected {want}:\n{log}"
     return run
 
 
 def check_file(db: Path, run: Run) -> None:
     """Integrity and row-level checks, on a fresh connection (it recovers the WAL)."""
-    with sqlite3.connect(db) as conn:
+    conn = sqlite3.connect(db)
+    try:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         rows = set(conn.execute("SELECT thread_id, seq FROM checkpoints").fetchall())
         heads = dict(conn.execute("SELECT thread_id, head FROM threads").fetchall())
-    conn.close()
+    finally:
+        conn.close()
     seqs: dict[str, list[int]] = {}
     for tid, seq in sorted(rows):
         seqs.setdefault(tid, []).append(seq)
@@ -146,6 +167,17 @@ def check_file(db: Path, run: Run) -> None:
     for _, (_, batch, _) in run.of("dying"):
         torn = {(tid, seq) for tid, seq in batch} & rows
         assert not torn, f"rows of the batch killed before COMMIT survived: {sorted(torn)}"
+
+
+def check_unmigrated(db: Path) -> None:
+    """A migration killed before its COMMIT leaves a new file as it was: empty."""
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert conn.execute("PRAGMA user_version").fetchone() == (0,)
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
+    finally:
+        conn.close()
 
 
 async def read_back(db: Path) -> dict[int, Found]:
@@ -196,7 +228,7 @@ def check_acks(mode: str, run: Run, found: dict[int, Found]) -> int:
     # A turn acknowledged before the second-to-last commit was in a batch that began after
     # its acknowledgement at the latest, and that batch committed: it must be there.
     window = flushes[-2] if len(flushes) >= 2 else -1
-    lost = [(k, i, n) for k, (_, i, n) in run.of("ack") if found[i].length < 2 * n + 2]
+    lost = [(k, i, n) for k, (_, i, n, _) in run.of("ack") if found[i].length < 2 * n + 2]
     if mode == "sync":
         assert not lost, f"acknowledged sync turns lost: {lost[:10]}"
     else:
@@ -205,24 +237,46 @@ def check_acks(mode: str, run: Run, found: dict[int, Found]) -> int:
     return len(lost)
 
 
-async def crash_cycles(tmp_path: Path, mode: str, plan: list[Cycle]) -> list[int]:
+@dataclass
+class Outcome:
+    """What a plan of cycles did: each cycle's report and its lost acknowledged turns."""
+
+    runs: list[Run] = field(default_factory=list)
+    lost: list[int] = field(default_factory=list)
+    found: dict[int, Found] = field(default_factory=dict)
+    """The threads as read back after the last cycle."""
+
+
+async def crash_cycles(
+    tmp_path: Path, mode: str, plan: list[Cycle], *, writer: str = "loop"
+) -> Outcome:
     db = tmp_path / "crash.db"
-    before: dict[int, Found] = {i: Found(0, ()) for i in range(THREADS)}
-    lost: list[int] = []
+    out = Outcome(found={i: Found(0, ()) for i in range(THREADS)})
     for number, cycle in enumerate(plan):
-        run = run_worker(db, mode, cycle, tmp_path / f"worker{number}.err")
-        starts = {i: Found(length, tuple(nxt)) for _, (_, i, length, nxt) in run.of("start")}
-        assert starts == before, "the worker did not start from the state found after the crash"
-        check_file(db, run)
-        before = await read_back(db)
-        lost.append(check_acks(mode, run, before))
+        # turns per session: past the furthest one for a clean finish, else out of reach
+        turns = max(f.length for f in out.found.values()) // 2 + 1
+        turns += cycle.more if isinstance(cycle, Finish) else 1_000_000
+        run = run_worker(db, mode, cycle, writer, turns, tmp_path / f"worker{number}.err")
+        if isinstance(cycle, DieInMigration):
+            assert [r[0] for r in run.records] == ["dying"], "it did not die in the migration"
+            check_unmigrated(db)
+        else:
+            starts = {i: Found(n, tuple(nxt)) for _, (_, i, n, nxt) in run.of("start")}
+            assert starts == out.found, "the worker did not start from the state found before"
+            check_file(db, run)
+        out.found = await read_back(db)
+        out.runs.append(run)
+        out.lost.append(check_acks(mode, run, out.found))
         if isinstance(cycle, DieInBatch):  # the kill happened where the test meant it to
             dying = list(run.of("dying"))
             assert len(dying) == 1 and dying[0][1][1], "the worker did not die inside a batch"
             if cycle.where == "spill":
                 assert dying[0][1][2], "no uncommitted page reached the WAL before the kill"
-    await continue_each(db, before)
-    return lost
+        if isinstance(cycle, Finish):  # a clean exit loses nothing, whatever the durability
+            assert out.lost[-1] == 0
+            assert set(out.found.values()) == {Found(2 * turns, ())}
+    await continue_each(db, out.found)
+    return out
 
 
 async def continue_each(db: Path, found: dict[int, Found]) -> None:
@@ -242,32 +296,46 @@ async def continue_each(db: Path, found: dict[int, Found]) -> None:
         assert after[i] == Found(2 * (f.length // 2 + bool(f.next)) + 2, ())
 
 
-KILL_POINTS = [KillAt(1), KillAt(60), KillAt(400), KillAt(1500)]
+KILL_POINTS: list[Cycle] = [KillAt(1), KillAt(60), KillAt(400), KillAt(1500)]
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_sigkill_under_load(tmp_path: Path, mode: str) -> None:
-    lost = await crash_cycles(tmp_path, mode, KILL_POINTS)
+    out = await crash_cycles(tmp_path, mode, [*KILL_POINTS, Finish(more=10)])
     if mode == "sync":
-        assert lost == [0] * len(KILL_POINTS)
+        assert out.lost == [0] * len(out.runs)
+    # under load: turns of many sessions went into the same batches
+    widest = max(len({tid for tid, _ in b}) for r in out.runs for _, (_, b) in r.of("flush"))
+    assert widest >= 2
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_sigkill_while_evicting(tmp_path: Path, mode: str) -> None:
     # fewer resident actors than sessions: actors are flushed, evicted and rehydrated
-    await crash_cycles(tmp_path, mode, [KillAt(300, max_active=4), KillAt(900, max_active=4)])
+    out = await crash_cycles(tmp_path, mode, [KillAt(300, max_active=4), KillAt(900, max_active=4)])
+    assert max(a[3] for r in out.runs for _, a in r.of("ack")) > 0, "no session was rehydrated"
 
 
 @pytest.mark.parametrize(
-    ("mode", "batch", "where"),
+    ("mode", "batch", "where", "writer"),
     [
-        ("sync", 1, "commit"),
-        ("sync", 9, "inserts"),
-        ("sync", 25, "spill"),
-        ("async", 1, "inserts"),
-        ("async", 4, "commit"),
-        ("async", 6, "spill"),
+        ("sync", 1, "commit", "loop"),
+        ("sync", 9, "inserts", "loop"),
+        ("sync", 25, "spill", "loop"),
+        ("sync", 5, "commit", "thread"),
+        ("async", 1, "inserts", "loop"),
+        ("async", 4, "commit", "loop"),
+        ("async", 6, "spill", "loop"),
+        ("async", 1, "inserts", "thread"),
     ],
 )
-async def test_sigkill_inside_a_flush(tmp_path: Path, mode: str, batch: int, where: str) -> None:
-    await crash_cycles(tmp_path, mode, [DieInBatch(batch, where), KillAt(200)])
+async def test_sigkill_inside_a_flush(
+    tmp_path: Path, mode: str, batch: int, where: str, writer: str
+) -> None:
+    plan: list[Cycle] = [DieInBatch(batch, where), KillAt(200)]
+    await crash_cycles(tmp_path, mode, plan, writer=writer)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_sigkill_inside_the_schema_migration(tmp_path: Path, mode: str) -> None:
+    await crash_cycles(tmp_path, mode, [DieInMigration(), KillAt(100)])
