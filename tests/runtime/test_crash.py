@@ -108,10 +108,8 @@ def run_worker(
         args += ["--die-in-batch", str(cycle.batch), "--die-at", cycle.where]
     elif isinstance(cycle, DieInMigration):
         args += ["--die-in-migration"]
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
+    path = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
     run = Run()
     with stderr_path.open("wb") as err:
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, env=env)
@@ -280,7 +278,7 @@ async def crash_cycles(
 
 
 async def continue_each(db: Path, found: dict[int, Found]) -> None:
-    """After the last crash every session continues, in a new process, from its prefix."""
+    """After the last crash every session continues, in this process, from its prefix."""
     graph = build_graph().compile(checkpointer=SqliteSaver(db))
     async with graph:
         for i, f in found.items():
