@@ -181,7 +181,7 @@ class ThreadState:
         record = Checkpoint(
             CHECKPOINT_FORMAT, step, source, now, next_nodes, changes, None, metadata, tasks, extra
         )
-        payload = codec.encode_checkpoint(record)
+        payload = codec.encode_checkpoint(record, encoded)
         size = len(payload)
         # Snapshot when replaying the deltas would cost more than reading a snapshot: keeps
         # bytes per turn flat (amortized) and replay bounded. A checkpoint whose parent is not
@@ -209,7 +209,8 @@ class ThreadState:
                     metadata,
                     tasks,
                     extra,
-                )
+                ),
+                state_bytes,
             )
         # -- nothing below can fail: commit
         row = CheckpointRow(
