@@ -75,7 +75,7 @@ def encode(value: Any) -> bytes:
     """Encode a value to bytes. Raises ``TypeError``; use :func:`encode_value` at API edges."""
     global _plain
     hooks = _hooks
-    out = _packb(value, default=_default, option=_OPTIONS)
+    out = _packb(value, _default, _OPTIONS)  # positional: a cheaper call than keywords
     if _hooks == hooks:
         _plain = out
     return out

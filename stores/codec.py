@@ -116,7 +116,7 @@ def decode_checkpoint(
 def encode_value(value: Any, *, what: str = "value", thread_id: str | None = None) -> bytes:
     """Encode ``value``; on failure raise :class:`SerializationError` naming the key path."""
     try:
-        return _packb(value, default=_default, option=_OPTIONS)  # one frame less than encode()
+        return _packb(value, _default, _OPTIONS)  # one frame less than encode()
     except (TypeError, ValueError, OverflowError) as exc:
         raise serialization_error(value, exc, what=what, thread_id=thread_id) from exc
 
