@@ -67,12 +67,12 @@ _hooks = 0
 """How many values the ``default`` hook has encoded, ever: it only grows, so a concurrent
 encoding can make :func:`encode` miss a plain one, never take a rich one for plain."""
 _plain: bytes | None = None
-"""The latest result of :func:`encode` that needed no extension type (plain msgpack, the
-same bytes msgspec would make): see ``codec.encode_checkpoint``."""
+"""The latest result of :func:`encode` that needed no extension type: plain msgpack, the
+bytes msgspec would make of the same value (see ``codec.encode_checkpoint``)."""
 
 
 def encode(value: Any) -> bytes:
-    """Encode a value to bytes. Raises ``TypeError``; use :func:`encode_value` at API edges."""
+    """Encode a value to bytes. Raises ``TypeError``; use ``codec.encode_value`` at API edges."""
     global _plain
     hooks = _hooks
     out = _packb(value, _default, _OPTIONS)  # positional: a cheaper call than keywords

@@ -66,8 +66,9 @@ def encode_checkpoint(checkpoint: Checkpoint, state: bytes | None = None) -> byt
     """Encode a checkpoint payload. Raises ``TypeError`` for unencodable writes.
 
     ``state`` is what :func:`encode` returned for the state the changes were taken from.
-    If that was the latest encoding and it needed no extension type, the changes cannot
-    need one either, and the record is encoded in one pass (the hot path of a plain state).
+    When it is the latest encoding that needed no extension type, the changes need none
+    either, and the record is encoded in one pass: the hot path of a plain state. Else
+    each change's value is encoded on its own, as ``Raw``.
     """
     changes = checkpoint.changes
     encoded: list[tuple[str, int, Any]] | None = None
