@@ -1,62 +1,27 @@
-"""Encoding of everything a store persists: msgspec msgpack with reused encoders.
+"""Encoding of everything a store persists, and the errors of encoding.
 
-Nothing is ever imported by name from stored data and nothing is unpickled: a type that
-msgspec does not encode natively must be registered with :func:`register_type`, which maps
-it to a msgpack extension code and a pair of plain functions.
+Values (states, writes, metadata) are encoded by :mod:`stores._ext`: msgpack whose extension
+types keep tuples, datetimes, UUIDs, ``Decimal``\\ s, sets, enums and registered classes as
+they are. A checkpoint record's own fields are plain msgpack, in the array layout of
+:class:`Checkpoint`. Nothing is ever imported by name from stored data and nothing is
+unpickled.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
+from . import _ext
+from ._ext import FIRST_USER_CODE, _wire, decode, encode, register_type
 from .errors import CorruptCheckpointError, SerializationError
 from .records import Checkpoint
 
-_by_type: dict[type, tuple[int, Callable[[Any], bytes]]] = {}
-_by_code: dict[int, Callable[[bytes], Any]] = {}
 
-
-def register_type(
-    cls: type, code: int, encode: Callable[[Any], bytes], decode: Callable[[bytes], Any]
-) -> None:
-    """Make ``cls`` storable as msgpack extension ``code`` (0..127).
-
-    ``encode`` turns an instance into bytes and ``decode`` turns them back. Codes are part
-    of the stored format: never reuse one for another type.
-    """
-    if not 0 <= code <= 127:
-        raise ValueError(f"extension code must be in 0..127, got {code}")
-    known = _by_code.get(code)
-    if known is not None and _by_type.get(cls, (None,))[0] != code:
-        raise ValueError(f"extension code {code} is already registered for another type")
-    _by_type[cls] = (code, encode)
-    _by_code[code] = decode
-
-
-def _enc_hook(obj: Any) -> Any:
-    entry = _by_type.get(type(obj))
-    if entry is None:
-        raise TypeError(f"Encoding objects of type {type(obj).__name__} is unsupported")
-    code, fn = entry
-    return msgspec.msgpack.Ext(code, fn(obj))
-
-
-def _ext_hook(code: int, data: memoryview) -> Any:
-    fn = _by_code.get(code)
-    if fn is None:
-        raise ValueError(f"unknown extension code {code}: register_type() it before reading")
-    return fn(bytes(data))
-
-
-_encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
-_decoder = msgspec.msgpack.Decoder(ext_hook=_ext_hook)
-
-
+# -- checkpoint records ------------------------------------------------------------------------
 def _wire_struct(cls: type[msgspec.Struct]) -> tuple[type[msgspec.Struct], tuple[int, ...]]:
     """A twin of ``cls`` for decoding, with each ``Raw | None`` field typed plain ``Raw``.
 
@@ -85,18 +50,69 @@ def _wire_struct(cls: type[msgspec.Struct]) -> tuple[type[msgspec.Struct], tuple
 
 _NIL = msgspec.Raw(b"\xc0")  # msgpack nil
 _WireCheckpoint, _OPTIONAL_RAW = _wire_struct(Checkpoint)
-_checkpoint_decoder = msgspec.msgpack.Decoder(_WireCheckpoint, ext_hook=_ext_hook)
+_checkpoint_decoder = msgspec.msgpack.Decoder(_WireCheckpoint, ext_hook=_ext._ext_hook)
+#: The record's own fields are plain msgpack (its tuples are arrays, as its typed decoder
+#: expects); the user values inside go in pre-encoded, as ``Raw``.
+_skeleton_encode = msgspec.msgpack.Encoder().encode
+_Raw = msgspec.Raw
+_replace = msgspec.structs.replace
 
-#: Encode a value to bytes. Raises ``TypeError``; use :func:`encode_value` at API edges.
-encode = _encoder.encode
-#: Decode bytes written by :data:`encode`.
-decode = _decoder.decode
+
+def encode_checkpoint(checkpoint: Checkpoint) -> bytes:
+    """Encode a checkpoint payload. Raises ``TypeError`` for unencodable writes.
+
+    The record's own fields are plain msgpack in its array layout; the user values inside
+    it (changes, metadata, extra) go through the same walk as :func:`encode`, which leaves
+    plain values as they are: a plain state's checkpoint is one msgspec encode.
+    """
+    changes = checkpoint.changes
+    wired = [(ch, op, _wire(v)) for ch, op, v in changes]
+    metadata, extra = checkpoint.metadata, checkpoint.extra
+    if (
+        all(w[2] is c[2] for w, c in zip(wired, changes, strict=True))
+        and (not metadata or _wire(metadata) is metadata)
+        and (not extra or _wire(extra) is extra)
+    ):
+        try:
+            return _skeleton_encode(checkpoint)
+        except OverflowError:  # an int beyond 64 bits: each value encoded on its own
+            pass
+    return _skeleton_encode(
+        _replace(
+            checkpoint,
+            changes=[(ch, op, v if type(v) is _Raw else _Raw(encode(v))) for ch, op, v in changes],
+            # an empty one stays equal to its default, which the layout omits when trailing
+            metadata=_Raw(encode(metadata)) if metadata else metadata,
+            extra=_Raw(encode(extra)) if extra else extra,
+        )
+    )
 
 
+def decode_checkpoint(
+    payload: bytes, *, thread_id: str | None = None, seq: int | None = None
+) -> Checkpoint:
+    """Decode a checkpoint payload; a bad one raises :class:`CorruptCheckpointError`."""
+    try:
+        wire = _checkpoint_decoder.decode(payload)
+    except (msgspec.DecodeError, ValueError, TypeError, CorruptCheckpointError) as exc:
+        which = "a checkpoint" if seq is None else f"checkpoint {seq}"
+        reason = exc.message if isinstance(exc, CorruptCheckpointError) else str(exc)
+        raise CorruptCheckpointError(
+            f"{which} cannot be decoded ({reason}); the row is left as it is",
+            thread_id=thread_id,
+        ) from exc
+    fields = list(msgspec.structs.astuple(wire))
+    for i in _OPTIONAL_RAW:
+        if fields[i] == _NIL:
+            fields[i] = None
+    return Checkpoint(*fields)
+
+
+# -- errors ------------------------------------------------------------------------------------
 def encode_value(value: Any, *, what: str = "value", thread_id: str | None = None) -> bytes:
     """Encode ``value``; on failure raise :class:`SerializationError` naming the key path."""
     try:
-        return _encoder.encode(value)
+        return encode(value)
     except (TypeError, ValueError, OverflowError) as exc:
         raise serialization_error(value, exc, what=what, thread_id=thread_id) from exc
 
@@ -113,29 +129,33 @@ def serialization_error(
     path, culprit = _find_unencodable(value, what)
     return SerializationError(
         f"cannot serialize {path}: {type(culprit).__name__} is not supported ({exc}); "
-        "use builtins, dataclasses or msgspec Structs, or stores.codec.register_type() it",
+        "use builtins, datetimes, UUIDs, Decimals, enums, dataclasses or msgspec Structs, "
+        "or stores.register_type() it",
         path=path,
         thread_id=thread_id,
         node=node,
     )
 
 
+def _encodes(value: Any) -> bool:
+    try:
+        encode(value)
+    except Exception:  # locating the failure: any error counts
+        return False
+    return True
+
+
 def _find_unencodable(value: Any, path: str) -> tuple[str, Any]:
     # Only runs on the failure path, so a plain recursive walk is fine.
-    try:
-        _encoder.encode(value)
+    if _encodes(value):
         return path, value
-    except Exception:  # locating the failure: any error counts
-        pass
     children: list[tuple[str, Any]] = []
     if isinstance(value, dict):
-        children = [(f"{path}[{k!r}]" if path else repr(k), v) for k, v in value.items()]
-        # a non-string key that cannot be encoded is itself the culprit
+        # a key that cannot be encoded is itself the culprit
         for k in value:
-            try:
-                _encoder.encode(k)
-            except Exception:
+            if not _encodes({k: None}):
                 return f"{path} key {k!r}", k
+        children = [(f"{path}[{k!r}]" if path else repr(k), v) for k, v in value.items()]
     elif isinstance(value, list | tuple | set | frozenset):
         children = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -143,33 +163,18 @@ def _find_unencodable(value: Any, path: str) -> tuple[str, Any]:
     elif isinstance(value, msgspec.Struct):
         children = [(f"{path}.{n}", getattr(value, n)) for n in value.__struct_fields__]
     for child_path, child in children:
-        try:
-            _encoder.encode(child)
-        except Exception:
+        if not _encodes(child):
             return _find_unencodable(child, child_path)
     return path, value
 
 
-def encode_checkpoint(checkpoint: Checkpoint) -> bytes:
-    """Encode a checkpoint payload. Raises ``TypeError`` for unencodable writes."""
-    return _encoder.encode(checkpoint)
-
-
-def decode_checkpoint(
-    payload: bytes, *, thread_id: str | None = None, seq: int | None = None
-) -> Checkpoint:
-    """Decode a checkpoint payload; a bad one raises :class:`CorruptCheckpointError`."""
-    try:
-        wire = _checkpoint_decoder.decode(payload)
-    # TypeError too: a registered type's decode function may raise anything on bad bytes
-    except (msgspec.DecodeError, ValueError, TypeError) as exc:
-        which = "a checkpoint" if seq is None else f"checkpoint {seq}"
-        raise CorruptCheckpointError(
-            f"{which} cannot be decoded ({exc}); the row is left as it is",
-            thread_id=thread_id,
-        ) from exc
-    fields = list(msgspec.structs.astuple(wire))
-    for i in _OPTIONAL_RAW:
-        if fields[i] == _NIL:
-            fields[i] = None
-    return Checkpoint(*fields)
+__all__ = [
+    "FIRST_USER_CODE",
+    "decode",
+    "decode_checkpoint",
+    "encode",
+    "encode_checkpoint",
+    "encode_value",
+    "register_type",
+    "serialization_error",
+]
