@@ -58,12 +58,32 @@ _FLAT: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes})
 _I_MIN, _U_MAX = -(2**63), 2**64 - 1
 
 
+_NESTED: frozenset[type] = _FLAT | {list, dict}
+
+
 def encode(value: Any) -> bytes:
     """Encode a value to bytes. Raises ``TypeError``; use ``codec.encode_value`` at API edges."""
     try:
-        return _pack(_wire(value))
+        return _pack(value if is_plain(value) else _wire(value))
     except OverflowError:  # an int beyond 64 bits somewhere: walk again, converting ints
         return _pack(_wire(value, True))
+
+
+def is_plain(value: Any) -> bool:
+    """Whether msgpack keeps ``value`` exactly as it is (scalars, lists and str-keyed dicts
+    of them), checked level by level with C-level type sets, without copying anything."""
+    t = type(value)
+    if t in _FLAT:
+        return True
+    if t is list:
+        kinds = set(map(type, value))
+        return kinds <= _FLAT or (kinds <= _NESTED and all(map(is_plain, value)))
+    if t is dict:
+        if not set(map(type, value)) <= _FLAT:
+            return False
+        kinds = set(map(type, value.values()))
+        return kinds <= _FLAT or (kinds <= _NESTED and all(map(is_plain, value.values())))
+    return False
 
 
 def _wire(value: Any, big: bool = False) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from . import _ext
-from ._ext import FIRST_USER_CODE, _wire, decode, encode, register_type
+from ._ext import _FLAT, FIRST_USER_CODE, decode, encode, is_plain, register_type
 from .errors import CorruptCheckpointError, SerializationError
 from .records import Checkpoint
 
@@ -61,31 +61,45 @@ _replace = msgspec.structs.replace
 def encode_checkpoint(checkpoint: Checkpoint) -> bytes:
     """Encode a checkpoint payload. Raises ``TypeError`` for unencodable writes.
 
-    The record's own fields are plain msgpack in its array layout; the user values inside
-    it (changes, metadata, extra) go through the same walk as :func:`encode`, which leaves
-    plain values as they are: a plain state's checkpoint is one msgspec encode.
+    The record's own fields are plain msgpack in its array layout. When the user values in
+    it (changes, metadata, extra) are plain, which the checks below see without a copy, the
+    record is one msgspec encode; else each value is encoded on its own, through the walk
+    of :func:`encode` that keeps tuples, datetimes and the rest as extension values.
     """
-    changes = checkpoint.changes
-    wired = [(ch, op, _wire(v)) for ch, op, v in changes]
     metadata, extra = checkpoint.metadata, checkpoint.extra
     if (
-        all(w[2] is c[2] for w, c in zip(wired, changes, strict=True))
-        and (not metadata or _wire(metadata) is metadata)
-        and (not extra or _wire(extra) is extra)
+        _plain_changes(checkpoint.changes)
+        and (not metadata or is_plain(metadata))
+        and (not extra or is_plain(extra))
     ):
         try:
             return _skeleton_encode(checkpoint)
-        except OverflowError:  # an int beyond 64 bits: each value encoded on its own
+        except OverflowError:  # an int beyond 64 bits: the way below converts it
             pass
     return _skeleton_encode(
         _replace(
             checkpoint,
-            changes=[(ch, op, v if type(v) is _Raw else _Raw(encode(v))) for ch, op, v in changes],
+            changes=[
+                (ch, op, v if type(v) is _Raw else _Raw(encode(v)))
+                for ch, op, v in checkpoint.changes
+            ],
             # an empty one stays equal to its default, which the layout omits when trailing
             metadata=_Raw(encode(metadata)) if metadata else metadata,
             extra=_Raw(encode(extra)) if extra else extra,
         )
     )
+
+
+def _plain_changes(changes: list[tuple[str, int, Any]]) -> bool:
+    """Whether every change's value is plain msgpack as it is (the hot path: a step's
+    changes are a list of scalars appended, a value set, an input already encoded)."""
+    for _, _, v in changes:
+        t = type(v)
+        if t in _FLAT or t is _Raw or (t is list and set(map(type, v)) <= _FLAT):
+            continue
+        if not is_plain(v):
+            return False
+    return True
 
 
 def decode_checkpoint(
