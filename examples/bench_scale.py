@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from array import array
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bench import build
@@ -35,21 +36,25 @@ def rss_mb() -> float:
 
 async def run(path: str, sessions: int, turns: int, concurrency: int, max_active: int) -> dict:
     graph = build(SqliteStore(path), max_active=max_active)
-    lat: list[float] = []
+    # Latencies in a buffer allocated up front: a growing list of floats (32 bytes a turn)
+    # would itself make RSS climb as sessions grow, hiding whether the runtime's does.
+    lat = array("d", bytes(8 * sessions * turns))
+    done = 0
     samples: dict[int, float] = {}
     marks = {sessions * k // 10 for k in range(1, 11)}
     nxt = 0
     async with graph:
 
         async def worker() -> None:
-            nonlocal nxt
+            nonlocal nxt, done
             while nxt < sessions:
                 sid, nxt = nxt, nxt + 1
                 config = {"configurable": {"thread_id": f"s{sid}"}}
                 for t in range(turns):
                     t0 = time.perf_counter()
                     await graph.ainvoke({"messages": []} if t == 0 else {}, config)
-                    lat.append(time.perf_counter() - t0)
+                    lat[done] = time.perf_counter() - t0
+                    done += 1
                 if sid + 1 in marks:
                     samples[sid + 1] = round(rss_mb(), 1)
 
@@ -57,8 +62,8 @@ async def run(path: str, sessions: int, turns: int, concurrency: int, max_active
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - t0
         stats = graph.statistics()
-    lat.sort()
-    n = len(lat)
+    n = done
+    lat = array("d", sorted(lat[:n]))
     return {
         "bench": "run",
         "sessions": sessions,
@@ -131,7 +136,7 @@ async def rehydration(path: str, sessions: int, samples: int = 2000) -> dict:
             head = await sup.load_head(f"s{i}")
             lat.append(time.perf_counter() - t0)
             assert head.seq > 0
-        lat.sort()
+    lat.sort()
     n = len(lat)
     return {
         "bench": "rehydration",
