@@ -16,13 +16,14 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Literal, NamedTuple
 
 import msgspec
 
 from runtime.actor import Envelope, SessionActor
 from runtime.engine import Engine, EventSink, RunConfig, ThreadState
+from runtime.engine.migrate import Migration
 from runtime.engine.replay import rehydrate
 from runtime.errors import (
     ActorCrashedError,
@@ -118,6 +119,8 @@ class Supervisor:
         max_dirty_bytes: int = 256 * 2**20,
         backpressure_timeout: float = 30.0,
         retention: Retention | None = None,
+        state_version: int = 0,
+        migrations: Mapping[int, Migration] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         check_choice("durability", durability, DURABILITIES)
@@ -131,7 +134,13 @@ class Supervisor:
         self.checkpointer = checkpointer
         self.memory_store = store
         self.memory = Memory(store, lambda: self.loop) if store is not None else None
-        self.engine = Engine(graph, store=self.memory, sync_nodes=sync_nodes)
+        self.engine = Engine(
+            graph,
+            store=self.memory,
+            sync_nodes=sync_nodes,
+            state_version=state_version,
+            migrations=migrations,
+        )
         self.durability = durability
         self.max_active = max_active
         self.idle_timeout = idle_timeout
@@ -578,6 +587,11 @@ class Supervisor:
             head.metadata = info.metadata
             head.status = "idle" if info.status == "busy" else info.status
             head.top = max(head.top, info.head)
+        if activation and self.flusher is not None:
+            # an older state schema: migrated now, recorded as a checkpoint of its own
+            row = self.engine.migrations.apply(head)
+            if row is not None:
+                self.flusher.add(head, row)
         return head
 
     def _on_quarantine(self, tid: str, error: StoreError) -> None:

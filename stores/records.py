@@ -51,6 +51,9 @@ class Checkpoint(msgspec.Struct, frozen=True, array_like=True, omit_defaults=Tru
     """Audit trail: ``(node, seconds, channels written)`` for each node run in this step."""
     extra: dict[str, Any] = {}
     """Engine bookkeeping beyond ``next`` (join progress, pending sends, interrupts)."""
+    state_version: int = 0
+    """The version of the user's state schema the values are in (``compile(state_version=)``);
+    older sessions are migrated when they are loaded. Omitted when 0."""
 
 
 #: ``Checkpoint.changes`` op: the channel is set to the value.

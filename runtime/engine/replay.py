@@ -111,6 +111,7 @@ def checkout(head: ThreadState, path: list[CheckpointRow], *, top: int) -> Threa
     head.checkpoint_meta = record.metadata
     head.checkpoint_at = record.created_at
     head.writers = tuple(t[0] for t in record.tasks)
+    head.state_version = record.state_version
     head.pending = pending
     head.base = last.base
     head.snapshot_bytes = max(len(path[0].payload), MIN_SNAPSHOT_SPACING)

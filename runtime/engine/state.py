@@ -84,6 +84,7 @@ class ThreadState:
         "seq",
         "snapshot_bytes",
         "source",
+        "state_version",
         "status",
         "step",
         "thread_id",
@@ -130,6 +131,8 @@ class ThreadState:
         self.updated_at = now
         self.metadata: bytes | None = None
         """The thread's own metadata (encoded), as its thread row holds it."""
+        self.state_version = 0
+        """Schema version of the values (stored with each checkpoint; see migrate)."""
         self.collect: list[Checkpoint] | None = None
         """When a list, ``commit`` appends each checkpoint's record to it (see ``squash``)."""
         self._encoded: bytes | None = codec.encode(self.values)
@@ -272,8 +275,19 @@ class ThreadState:
         seq = self.top + 1
         now = time.time()
         state_bytes = encoded if changes else self._encoded
+        version = self.state_version
         record = Checkpoint(
-            CHECKPOINT_FORMAT, step, source, now, next_nodes, changes, None, metadata, tasks, extra
+            CHECKPOINT_FORMAT,
+            step,
+            source,
+            now,
+            next_nodes,
+            changes,
+            None,
+            metadata,
+            tasks,
+            extra,
+            version,
         )
         payload = codec.encode_checkpoint(record)
         size = len(payload)
@@ -304,6 +318,7 @@ class ThreadState:
                     metadata,
                     tasks,
                     extra,
+                    version,
                 )
             )
         # -- nothing below can fail: commit

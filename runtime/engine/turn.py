@@ -15,6 +15,7 @@ import asyncio
 import copy
 import logging
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from stores.records import SET
 
 from .context import EventSink, RowSink, RunConfig, Runtime, checkpoint_config
 from .interrupts import NodeInterrupt, PendingStep, TaskContext, current_task
+from .migrate import Migration, Migrations
 from .plan import Planner, Task, TaskResult
 from .state import ThreadState
 
@@ -55,8 +57,11 @@ class Engine:
         store: Any = None,
         sync_nodes: str = "auto",
         slow_sync_node: float = 0.02,
+        state_version: int = 0,
+        migrations: Mapping[int, Migration] | None = None,
     ) -> None:
         self.spec = spec
+        self.migrations = Migrations(state_version, migrations, frozenset(spec.channels))
         self.store = store
         self.sync_nodes = sync_nodes
         self.slow_sync_node = slow_sync_node
@@ -82,6 +87,7 @@ class Engine:
 
     def new_thread(self, thread_id: str) -> ThreadState:
         head = ThreadState(thread_id)
+        head.state_version = self.migrations.version
         if self._initial is not None:
             head.reset(codec.decode(self._initial))
         return head
