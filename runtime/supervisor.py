@@ -122,6 +122,7 @@ class Supervisor:
         state_version: int = 0,
         migrations: Mapping[int, Migration] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         check_choice("durability", durability, DURABILITIES)
         check_choice("multitask_strategy", multitask_strategy, STRATEGIES)
@@ -156,6 +157,8 @@ class Supervisor:
         self.backpressure_timeout = backpressure_timeout
         self._activation_slots: asyncio.Semaphore | None = None
         self.clock = clock
+        self.sleep = sleep
+        """Waits out a crashed actor's restart backoff (tests inject one with the clock)."""
         # bound once: every actor holds these objects, not bound methods of its own
         self._chain_rows = self.chain_rows
         self._on_actor_exit = self._actor_exit
@@ -525,7 +528,7 @@ class Supervisor:
         if backoff is not None:
             wait = backoff[0] - self.clock()
             if wait > 0:  # its actor crashed lately: restart, but not in a tight loop
-                await asyncio.sleep(wait)
+                await self.sleep(wait)
         fence = self._fences.get(tid)
         if fence is not None:  # archived, deleted or pruned right now: see the result
             await asyncio.shield(fence)
@@ -689,6 +692,7 @@ class Supervisor:
 
     def _evict(self, tid: str, actor: SessionActor, reason: str) -> None:
         del self._actors[tid]
+        self._backoff.pop(tid, None)  # it ran and went idle: a later crash starts afresh
         actor.stop_nowait()
         self._stats[f"evictions_{reason}"] += 1
         if self.retention is not None:

@@ -151,6 +151,35 @@ async def test_a_crashed_actor_fails_its_callers_and_restarts(
         assert graph.statistics().restarts == 1
 
 
+async def test_restarts_back_off_on_an_injected_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stores import MemoryStore
+
+    now = [0.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds  # the wait passes at once, on the injected clock
+
+    graph = tutorial_builder().compile(checkpointer=MemoryStore(), clock=lambda: now[0])
+    graph.supervisor.sleep = sleep
+    original = SessionActor._handle
+
+    async def broken(self: SessionActor, env: Any) -> None:
+        raise RuntimeError("bug in the actor loop")
+
+    async with graph:
+        await graph.ainvoke({"messages": []}, cfg("c"))
+        monkeypatch.setattr(SessionActor, "_handle", broken)
+        for _ in range(3):  # each restart crashes again: the backoff doubles
+            with pytest.raises(ActorCrashedError):
+                await graph.ainvoke({}, cfg("c"))
+        monkeypatch.setattr(SessionActor, "_handle", original)
+        assert len((await graph.ainvoke({}, cfg("c")))["messages"]) == 2
+    assert waits == pytest.approx([0.05, 0.1, 0.2])
+    assert graph.statistics().restarts == 3
+
+
 async def test_shutdown_drains_queued_turns_and_refuses_new_ones(
     store_factory: Callable[[], Any],
 ) -> None:
