@@ -9,6 +9,8 @@ Layers (each uses only those below it)::
     runtime.api         CompiledGraph face, sync portal, snapshots, config parsing
     runtime.supervisor  thread id -> actor; activation, eviction, rehydration, shutdown
     runtime.retention   keep_last / TTL policy and its sweeper; archiving
+    runtime.leases      one owner per thread across processes (take, renew, give back)
+    runtime.stats       the statistics() snapshot
     runtime.flusher     write-behind group commit; durability waits; backpressure
     runtime.actor       SessionActor + Mailbox: one turn at a time per thread
     runtime.engine      one turn as super-steps; checkpoint records; replay
@@ -51,7 +53,8 @@ from runtime.graph import (
 )
 from runtime.memory import Item, Memory
 from runtime.retention import Retention, SweepResult
-from runtime.supervisor import RuntimeStatistics, Supervisor
+from runtime.stats import RuntimeStatistics
+from runtime.supervisor import Supervisor
 
 __all__ = [
     "END",

@@ -19,8 +19,6 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Literal, NamedTuple
 
-import msgspec
-
 from runtime.actor import Envelope, SessionActor
 from runtime.engine import Engine, EventSink, RunConfig, ThreadState
 from runtime.engine.migrate import Migration
@@ -33,8 +31,10 @@ from runtime.errors import (
 )
 from runtime.flusher import Flusher
 from runtime.graph.spec import GraphSpec
+from runtime.leases import Leases
 from runtime.memory import Memory
 from runtime.retention import ARCHIVED, Retention, RetentionSweeper
+from runtime.stats import RuntimeStatistics
 from stores import Store
 from stores.errors import StaleOwnerError, StoreError
 from stores.records import CheckpointRow
@@ -48,44 +48,6 @@ DURABILITIES = ("async", "sync", "exit")
 #: Actors idle this long (seconds) give up their task until their next message.
 PARK_AFTER = 1.0
 STRATEGIES = ("enqueue", "reject", "interrupt", "rollback")
-
-
-class RuntimeStatistics(msgspec.Struct, frozen=True):
-    active: int
-    """Actors in memory now."""
-    activations: int
-    evictions: int
-    evictions_idle: int
-    evictions_lru: int
-    rehydrations: int
-    """Activations that loaded an existing thread from the store."""
-    queued: int
-    """Turns waiting in mailboxes."""
-    in_flight: int
-    """Turns running now."""
-    turns: int
-    """Turns finished (successfully or not)."""
-    activating: int
-    """Activations (rehydrations) in flight now."""
-    rejected: int
-    """Turns refused: mailbox full or busy under ``reject``."""
-    interrupts: int
-    """Running turns stopped early by a newer one (``multitask_strategy="interrupt"``)."""
-    rollbacks: int
-    """Running turns cancelled and undone by a newer one (``"rollback"``)."""
-    restarts: int
-    """Actors that crashed and were dropped, to restart on the next call."""
-    dirty: int
-    """Checkpoints not yet committed by the store."""
-    flushes: int
-    flushed_checkpoints: int
-    flush_failures: int
-    quarantined: int = 0
-    """Threads whose checkpoints the store refused for good: kept in memory, unwritten,
-    and the thread takes no new turns (status ``"error"``) until it is deleted."""
-    quarantined_checkpoints: int = 0
-    dirty_bytes: int = 0
-    """Payload bytes of the checkpoints not yet committed (bounded by ``max_dirty_bytes``)."""
 
 
 class Hold(NamedTuple):
@@ -172,11 +134,7 @@ class Supervisor:
         self._orphans: tuple[list[CheckpointRow], dict[str, ThreadState]] | None = None
         #: thread -> (restart not before, last delay) after its actor crashed
         self._backoff: dict[str, tuple[float, float]] = {}
-        #: threads evicted whose leases the next sweep gives back (see _maintain_leases)
-        self._releasing: set[str] = set()
-        #: tasks of actors evicted as stale owners, still finishing a turn
-        self._stale_tasks: dict[str, asyncio.Task[None]] = {}
-        self._leases_renewed = 0.0
+        self.leases = Leases(self)
         #: threads held out of service (archive, delete, retention): activations wait
         self._fences: dict[str, asyncio.Future[None]] = {}
         if retention is not None and not isinstance(retention, Retention):
@@ -538,7 +496,7 @@ class Supervisor:
         try:
             assert self._activation_slots is not None
             async with self._activation_slots:
-                await self._own(tid)
+                await self.leases.own(tid)
                 head = await self.load_head(tid)
             if head.status == ARCHIVED:
                 raise ThreadArchivedError(
@@ -610,7 +568,7 @@ class Supervisor:
                         actor.mailbox.put_control(env)
                 self._evict(tid, actor, "stale")
                 if actor.task is not None and not actor.task.done():
-                    self._stale_tasks[tid] = actor.task
+                    self.leases.stale_tasks[tid] = actor.task
             return
         self._on_quarantine_refused(tid, error)
 
@@ -697,49 +655,19 @@ class Supervisor:
         self._stats[f"evictions_{reason}"] += 1
         if self.retention is not None:
             self.retention.evicted(tid, actor.head, reason)
-        if self._lease_ttl is not None and reason != "stale":
-            self._releasing.add(tid)
-
-    # -- leases (one owner per thread across processes; see stores/_leases.py) -----------
-    @property
-    def _lease_ttl(self) -> float | None:
-        ttl = getattr(self.checkpointer, "lease_ttl", None)
-        return ttl if isinstance(ttl, int | float) else None
-
-    async def _own(self, tid: str) -> None:
-        """Take ``tid``'s lease before reading it, so no other process writes it meanwhile."""
-        assert self.checkpointer is not None
-        self._releasing.discard(tid)  # evicted and back before its lease was given up
-        stale = self._stale_tasks.pop(tid, None)
-        if stale is not None:  # the out-of-date actor must be done before we load afresh
-            await asyncio.wait([stale])
-        if self.flusher is not None:
-            self.flusher.forget_stale(tid)  # a takeover refused our rows: start afresh
-        await self.checkpointer.acquire_lease(tid)
-
-    async def _maintain_leases(self) -> None:
-        """Give back the leases of evicted threads; renew the others every ttl/3."""
-        ttl = self._lease_ttl
-        if ttl is None or self.checkpointer is None:
-            return
-        if self._releasing:
-            done, self._releasing = list(self._releasing), set()
-            await self.checkpointer.release_leases(done)
-        now = time.monotonic()
-        if now - self._leases_renewed >= ttl / 3:
-            self._leases_renewed = now
-            await self.checkpointer.renew_leases()
+        if reason != "stale":
+            self.leases.evicted(tid)
 
     async def _sweep_loop(self) -> None:
         try:
             while True:
                 over = len(self._actors) > self.max_active
-                ttl = self._lease_ttl
+                ttl = self.leases.ttl
                 every = min(self.idle_timeout / 4, 1.0, ttl / 6 if ttl else 1.0)
                 await asyncio.sleep(0.05 if over else every)
                 self.sweep()
                 try:
-                    await self._maintain_leases()
+                    await self.leases.maintain()
                 except StoreError as exc:  # the store is down: the next round tries again
                     log.warning("could not maintain leases: %s", exc)
         except asyncio.CancelledError:

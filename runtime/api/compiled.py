@@ -20,7 +20,8 @@ from runtime.errors import CorruptCheckpointError, InvalidConfigError
 from runtime.graph.spec import START, GraphSpec
 from runtime.memory import Memory
 from runtime.retention import SweepResult, archive_thread, restore_thread
-from runtime.supervisor import Durability, RuntimeStatistics, Strategy, Supervisor
+from runtime.stats import RuntimeStatistics
+from runtime.supervisor import Durability, Strategy, Supervisor
 from stores import Store, codec
 
 from .config import parse_config

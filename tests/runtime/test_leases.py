@@ -47,7 +47,7 @@ async def test_a_thread_has_one_owner_and_moves_when_evicted(tmp_path: Path) -> 
         await a.aflush()
         mono.now = 61.0
         assert a.supervisor.sweep() == 1
-        await a.supervisor._maintain_leases()
+        await a.supervisor.leases.maintain()
         out = await b.ainvoke({}, cfg("t"))
         assert out["messages"] == ["Hello from the agent"] * 2  # B sees A's turn
         with pytest.raises(StaleOwnerError):
