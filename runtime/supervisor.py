@@ -715,6 +715,10 @@ class Supervisor:
             quarantined=fl.quarantined if fl else 0,
             quarantined_checkpoints=fl.quarantined_checkpoints if fl else 0,
             dirty_bytes=fl.dirty_bytes if fl else 0,
+            evictions_deleted=s["evictions_deleted"],
+            evictions_archived=s["evictions_archived"],
+            evictions_stale=s["evictions_stale"],
+            parked=sum(1 for a in actors if a.task is None),
         )
 
 

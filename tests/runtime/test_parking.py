@@ -47,6 +47,7 @@ async def test_an_idle_actor_parks_and_its_next_turn_wakes_it(
         now[0] = PARK_AFTER + 0.1
         actor = await park(graph, "a")
         assert actor.task is None and graph.statistics().active == 1
+        assert graph.statistics().parked == 1
         out = await graph.ainvoke({}, cfg("a"))  # same actor, a new task, nothing reloaded
         assert len(out["messages"]) == 2
         assert graph.supervisor._actors["a"] is actor and actor.task is not None
