@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import operator
 from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
@@ -144,3 +145,42 @@ async def test_a_pause_under_exit_survives_a_new_runtime(
         history = [h async for h in again.aget_state_history(cfg("t"))]
     assert out["log"] == ["go", "first", "answer=yes"]
     assert len(history) == 2  # the paused turn's checkpoint, the resumed turn's
+
+
+async def test_exit_turns_under_the_interrupt_and_rollback_strategies(
+    store_factory: Callable[[], Any],
+) -> None:
+    from runtime import RolledBackError
+
+    from .test_scale import Gate, started, two_steps
+
+    store = store_factory()
+    gate = Gate()
+    graph = two_steps(gate).compile(checkpointer=store, durability="exit")
+    async with graph:
+        # interrupt: the running turn stops after "first" and stores that as its one row
+        running = await started(gate, graph, "i")
+        newer = asyncio.ensure_future(
+            graph.ainvoke({"log": ["new"]}, cfg("i"), multitask_strategy="interrupt")
+        )
+        await asyncio.sleep(0)  # let the newer call reach the supervisor
+        gate.release.set()
+        assert await running == {"log": ["in", "first"]}
+        assert await newer == {"log": ["in", "first", "new", "first", "second"]}
+        # rollback: the running turn's checkpoints never reach the store
+        gate.entered.clear()
+        gate.release.clear()
+        running = await started(gate, graph, "r")
+        newer_r = await graph.ainvoke({"log": ["new"]}, cfg("r"), multitask_strategy="rollback")
+        with pytest.raises(RolledBackError):
+            await running
+        assert newer_r == {"log": ["new", "first", "second"]}
+    rows_i = await _stored(reopen(store, store_factory), "i")
+    rows_r = await _stored(reopen(store, store_factory), "r")
+    assert len(rows_i) == 2 and len(rows_r) == 1  # one row per turn that was kept
+    again = two_steps(Gate()).compile(checkpointer=reopen(store, store_factory))
+    async with again:
+        assert (await again.aget_state(cfg("i"))).values["log"] == [
+            "in", "first", "new", "first", "second"
+        ]  # fmt: skip
+        assert (await again.aget_state(cfg("r"))).values["log"] == ["new", "first", "second"]
