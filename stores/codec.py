@@ -66,9 +66,9 @@ def encode_checkpoint(checkpoint: Checkpoint) -> bytes:
     record is one msgspec encode; else each value is encoded on its own, through the walk
     of :func:`encode` that keeps tuples, datetimes and the rest as extension values.
     """
-    metadata, extra = checkpoint.metadata, checkpoint.extra
+    changes, metadata, extra = checkpoint.changes, checkpoint.metadata, checkpoint.extra
     if (
-        _plain_changes(checkpoint.changes)
+        (not changes or _plain_changes(changes))
         and (not metadata or is_plain(metadata))
         and (not extra or is_plain(extra))
     ):
