@@ -58,18 +58,11 @@ class Stale(Exception):
 
 
 def acquire(db: sqlite3.Connection, thread_id: str, owner: str, now: float, ttl: float) -> int:
-    """Take ``thread_id``'s lease for ``owner`` (one transaction); its new epoch, or
-    :class:`Held` if another owner's lease has not expired."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        row = db.execute(ACQUIRE, (thread_id, owner, now + ttl, now)).fetchone()
-        held = None if row is not None else db.execute(HOLDER, (thread_id,)).fetchone()
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
+    """Take ``thread_id``'s lease for ``owner`` (inside a transaction); its new epoch, or
+    :class:`Held` if another owner's lease has not expired (nothing is changed then)."""
+    row = db.execute(ACQUIRE, (thread_id, owner, now + ttl, now)).fetchone()
     if row is None:
+        held = db.execute(HOLDER, (thread_id,)).fetchone()
         raise Held(str(held[0]), float(held[1])) if held else Held("?", now)
     return int(row[0])
 

@@ -279,18 +279,32 @@ def transaction(
     ``check`` runs first, inside the transaction (with the write lock held): it may raise
     to refuse the whole write (lease fencing). Anything that fails rolls everything back.
     """
+    return in_transaction(db, _run_steps, steps, check)
+
+
+def _run_steps(
+    db: sqlite3.Connection,
+    steps: Sequence[Step],
+    check: Callable[[sqlite3.Connection], None] | None,
+) -> list[int]:
+    if check is not None:
+        check(db)
+    return [
+        bulk(db, q, params)
+        if how == BULK
+        else (db.executemany(q, params) if how else db.execute(q, params)).rowcount
+        for q, params, how in steps
+    ]
+
+
+def in_transaction(db: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(db, *args)`` in one ``BEGIN IMMEDIATE`` transaction, committed if it returns and
+    rolled back if anything fails."""
     if db.in_transaction:  # left open by an interrupted call: start clean
         db.execute("ROLLBACK")
     db.execute("BEGIN IMMEDIATE")
     try:
-        if check is not None:
-            check(db)
-        counts = [
-            bulk(db, q, params)
-            if how == BULK
-            else (db.executemany(q, params) if how else db.execute(q, params)).rowcount
-            for q, params, how in steps
-        ]
+        result = fn(db, *args)
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:  # SQLite may have rolled back by itself (FULL, IOERR...)
@@ -299,7 +313,7 @@ def transaction(
             except sqlite3.Error:
                 log.exception("ROLLBACK failed; the next write starts with a new attempt")
         raise
-    return counts
+    return result
 
 
 #: Rows per bulk statement. Statements are cached per size, padded up to a power of two
