@@ -561,11 +561,7 @@ class Supervisor:
             # the next call reloads the thread (once it can take the lease back).
             actor = self._actors.get(tid)
             if actor is not None:
-                for env in actor.mailbox.drain():
-                    if env is not None and env.call is None and not env.future.done():
-                        env.future.set_exception(error)
-                    elif env is not None:
-                        actor.mailbox.put_control(env)
+                _fail_queued_turns(actor, error)
                 self._evict(tid, actor, "stale")
                 if actor.task is not None and not actor.task.done():
                     self.leases.stale_tasks[tid] = actor.task
@@ -579,12 +575,7 @@ class Supervisor:
         if actor is None:
             return
         actor.head.status = "error"
-        for env in actor.mailbox.drain():
-            if env is not None and env.call is None:
-                if not env.future.done():
-                    env.future.set_exception(error)
-            else:
-                actor.mailbox.put_control(env)  # calls (a delete) and the stop message stay
+        _fail_queued_turns(actor, error)
         if actor.busy:  # the running turn sets the status when it ends; set it again after
             mark = Envelope(None, None, call=_mark_error)
             # nobody awaits it, and a closing runtime fails it: never "exception not retrieved"
@@ -741,6 +732,17 @@ def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
 
 def _discard(row: object) -> None:
     pass
+
+
+def _fail_queued_turns(actor: SessionActor, error: BaseException) -> None:
+    """Fail the turns waiting in ``actor``'s mailbox with ``error``; calls (a delete) and
+    the stop message stay queued."""
+    for env in actor.mailbox.drain():
+        if env is not None and env.call is None:
+            if not env.future.done():
+                env.future.set_exception(error)
+        else:
+            actor.mailbox.put_control(env)
 
 
 async def _mark_error(actor: SessionActor) -> None:

@@ -45,3 +45,8 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[]
 
 def cfg(thread_id: str, **extra: Any) -> dict[str, Any]:
     return {"configurable": {"thread_id": thread_id}, **extra}
+
+
+def reopen(store: Any, factory: Callable[[], Any]) -> Any:
+    """The same data through a new store object (a memory store is its own data)."""
+    return store if factory.kind == "memory" else factory()  # type: ignore[attr-defined]

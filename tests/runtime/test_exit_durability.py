@@ -11,7 +11,7 @@ import pytest
 
 from runtime import END, START, Command, StateGraph, interrupt
 
-from .conftest import cfg
+from .conftest import cfg, reopen
 
 
 class S(TypedDict):
@@ -33,11 +33,6 @@ def build(fail_in: str | None = None) -> StateGraph:
         b.add_node(name, node(name))
     b.add_edge(START, "a").add_edge("a", "b").add_edge("b", "c").add_edge("c", END)
     return b
-
-
-def reopen(store: Any, factory: Callable[[], Any]) -> Any:
-    """The same data through a new store object (a memory store is its own data)."""
-    return store if factory.kind == "memory" else factory()  # type: ignore[attr-defined]
 
 
 async def _stored(store: Any, thread_id: str) -> list[Any]:

@@ -9,7 +9,7 @@ import pytest
 
 from runtime import END, START, InvalidConfigError, StateGraph
 
-from .conftest import cfg
+from .conftest import cfg, reopen
 
 
 class V0(TypedDict):
@@ -44,10 +44,6 @@ def to_v2(values: dict[str, Any]) -> dict[str, Any]:  # drop the old key, count 
 
 
 MIGRATIONS = {0: to_v1, 1: to_v2}
-
-
-def reopen(store: Any, factory: Callable[[], Any]) -> Any:
-    return store if factory.kind == "memory" else factory()  # type: ignore[attr-defined]
 
 
 async def test_an_old_session_is_migrated_on_load_and_goes_on(
