@@ -89,13 +89,14 @@ class Migrations:
         meta = {"migrated_from": have, "state_version": want}
         before = head.values, head.state_version, head.base
         head.state_version = want
+        new_values: dict[str, Any] | None = values
         try:
             if dropped:  # a removed key cannot be replayed as a change: store a snapshot
                 head.reset(values)
                 head.base = 0
-                values, changes = None, []  # type: ignore[assignment]
+                new_values, changes = None, []
             return head.commit(
-                values,
+                new_values,
                 changes,
                 None,
                 step=head.step,
