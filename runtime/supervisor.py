@@ -59,6 +59,11 @@ class Hold(NamedTuple):
     """The head of the resident actor set aside for the block, if there is one."""
 
 
+#: Turns run in their callers' tasks (see SessionActor.run_now) between two yields to the
+#: loop: at most ~1 ms of tutorial turns before other tasks get their go.
+INLINE_BUDGET = 32
+
+
 class Supervisor:
     """Hosts the actors of one graph over one checkpointer."""
 
@@ -142,6 +147,7 @@ class Supervisor:
         if retention is not None and checkpointer is None:
             raise ValueError("retention needs a checkpointer: compile(checkpointer=..., ...)")
         self.retention = RetentionSweeper(self, retention) if retention is not None else None
+        self._budget = INLINE_BUDGET
         self._stats = dict.fromkeys(
             (
                 "activations",
@@ -297,8 +303,60 @@ class Supervisor:
             actor = await self._resident(tid)
         else:
             self._actors.move_to_end(tid)
+        if (
+            not actor.busy
+            and not actor.mailbox
+            and not actor.stopped
+            and on_event is None
+            and cfg.checkpoint_id is None
+            and self.engine.atomic
+        ):
+            try:
+                result = await actor.run_now(
+                    input, cfg, exit=mode == "exit", before=interrupt_before, after=interrupt_after
+                )
+            finally:
+                self._stats["turns"] += 1
+                self._budget -= 1
+                if self._budget <= 0 and mode == "async":
+                    # Such turns do not yield to the loop: a caller running them back to
+                    # back must not starve the flusher and everyone else (Tokio's coop budget).
+                    self._budget = INLINE_BUDGET
+                    await asyncio.sleep(0)
+            seq = actor.head.top
+        else:
+            result, seq = await self._queued_turn(
+                actor,
+                input,
+                cfg,
+                mode,
+                multitask_strategy,
+                on_event,
+                interrupt_before,
+                interrupt_after,
+            )
+        if flusher.quarantine and tid in flusher.quarantine:
+            # quarantined while this turn ran: its checkpoints cannot be written
+            actor.head.status = "error"
+            raise flusher.quarantine[tid].error
+        if mode != "async":
+            await flusher.wait_flushed(actor.head, seq)
+        return result
+
+    async def _queued_turn(
+        self,
+        actor: SessionActor,
+        input: Any,
+        cfg: RunConfig,
+        mode: Durability,
+        multitask_strategy: Strategy | None,
+        on_event: EventSink | None,
+        before: frozenset[str] | None,
+        after: frozenset[str] | None,
+    ) -> tuple[Any, int]:
+        """A turn through the actor's mailbox: its result, and the checkpoint it ended at."""
         strategy = multitask_strategy or self.multitask_strategy
-        env = Envelope(input, cfg, on_event, None, interrupt_before, interrupt_after)
+        env = Envelope(input, cfg, on_event, None, before, after)
         if mode == "exit":
             env.exit = True
         if strategy == "enqueue" or not (actor.busy or actor.mailbox):
@@ -310,16 +368,9 @@ class Supervisor:
         else:
             self._preempt(actor, env, strategy)
         try:
-            result = await env.future
+            return await env.future, env.seq
         finally:
             self._stats["turns"] += 1
-        if flusher.quarantine and tid in flusher.quarantine:
-            # quarantined while this turn ran: its checkpoints cannot be written
-            actor.head.status = "error"
-            raise flusher.quarantine[tid].error
-        if mode != "async":
-            await flusher.wait_flushed(actor.head, env.seq)
-        return result
 
     def _preempt(self, actor: SessionActor, env: Envelope, strategy: str) -> None:
         """A turn arrives while another runs, under a strategy other than ``enqueue``."""

@@ -73,6 +73,10 @@ class Engine:
             if not node.call.is_async and (sync_nodes == "thread" or "store" in node.call.injected)
         }
         self._slow: dict[str, int] = {}
+        self.atomic = self._atomic()
+        """No turn can suspend: every node and path function is synchronous and runs on the
+        loop (a step of several runs them one after another). Such a turn may run in its
+        caller's task instead of the actor's (see SessionActor.run_now)."""
         self.plan = Planner(spec)
         self._all_output = tuple(spec.output_keys) == tuple(spec.channels)
         # What each node receives: its own input schema's view, or the graph's state.
@@ -84,6 +88,14 @@ class Engine:
         }
         # Encoded once; each new thread decodes its own copy (defaults may be mutable).
         self._initial = codec.encode(dict(spec.defaults)) if spec.defaults else None
+
+    def _atomic(self) -> bool:
+        spec = self.spec
+        return not (
+            self.threaded
+            or any(node.call.is_async for node in spec.nodes.values())
+            or any(b.path.is_async for branches in spec.branches.values() for b in branches)
+        )
 
     def new_thread(self, thread_id: str) -> ThreadState:
         head = ThreadState(thread_id)
@@ -336,7 +348,11 @@ class Engine:
         if len(todo) == 1:
             results = [await self._run_task(todo[0], head, cfg, step, writer)]
         else:
-            results, failure = await self._run_many(todo, head, cfg, step, writer)
+            results, failure = await (
+                self._run_in_order(todo, head, cfg, step, writer)
+                if self._all_inline(todo)
+                else self._run_many(todo, head, cfg, step, writer)
+            )
             if failure is not None:
                 self._keep_finished(head, results, done, meta, on_row, on_event)
                 raise failure
@@ -567,6 +583,7 @@ class Engine:
         if n < SLOW_CALLS_TO_DEMOTE:
             return
         self.threaded.add(name)
+        self.atomic = False
         log.warning(
             "sync node %r blocked the event loop for more than %.0f ms %d times (last: %.0f ms); "
             "it runs in a worker thread from now on (make it `async def`, or "
@@ -576,6 +593,26 @@ class Engine:
             n,
             seconds * 1000,
         )
+
+    def _all_inline(self, tasks: list[Task]) -> bool:
+        nodes, threaded = self.spec.nodes, self.threaded
+        return not any(nodes[t.name].call.is_async or t.name in threaded for t in tasks)
+
+    async def _run_in_order(
+        self, tasks: list[Task], head: ThreadState, cfg: RunConfig, step: int, writer: Any
+    ) -> tuple[list[TaskResult], BaseException | None]:
+        """A step's sync nodes, one after another. Tasks would run them the same way (a sync
+        node never yields, so each ran whole in turn) and cost a task each. As with tasks,
+        every node runs; the first failure comes back with the ones that finished."""
+        results: list[TaskResult] = []
+        failure: BaseException | None = None
+        for t in tasks:
+            try:
+                results.append(await self._run_task(t, head, cfg, step, writer))
+            except Exception as exc:
+                if failure is None:
+                    failure = exc
+        return results, failure
 
     async def _run_many(
         self, tasks: list[Task], head: ThreadState, cfg: RunConfig, step: int, writer: Any

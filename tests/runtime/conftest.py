@@ -22,6 +22,13 @@ def agent(state: ChatState) -> dict[str, Any]:
     return {"messages": state["messages"]}
 
 
+async def async_agent(state: ChatState) -> dict[str, Any]:
+    """The tutorial's node as ``async def``: its turns can suspend, so they always go
+    through the actor's mailbox (a sync graph's turn of an idle actor runs in the caller's
+    task, see SessionActor.run_now)."""
+    return agent(state)
+
+
 def tutorial_builder(node: Callable[..., Any] = agent) -> StateGraph:
     builder = StateGraph(ChatState)
     builder.add_node("agent", node)

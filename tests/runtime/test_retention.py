@@ -25,7 +25,7 @@ from runtime import (
 from runtime.engine.replay import decode_row
 from stores import MemoryStore, SqliteStore, Store
 
-from .conftest import cfg, tutorial_builder
+from .conftest import async_agent, cfg, tutorial_builder
 
 T = TypeVar("T")
 
@@ -298,7 +298,8 @@ async def test_a_held_thread_makes_its_turns_wait_not_fail_and_others_run_on(
             return await self.inner.prune_checkpoints(tid, before, **kw)
 
     store = Blocking(store_factory())
-    graph = tutorial_builder().compile(
+    # async node: two turns at once overlap (a sync graph's would run one after the other)
+    graph = tutorial_builder(async_agent).compile(
         checkpointer=store,  # type: ignore[arg-type]
         retention=Retention(keep_last=2),
         multitask_strategy="reject",

@@ -23,7 +23,7 @@ from runtime import (
 from runtime.actor import SessionActor
 from stores import MemoryStore
 
-from .conftest import cfg, tutorial_builder
+from .conftest import async_agent, cfg, tutorial_builder
 
 
 class S(TypedDict):
@@ -129,7 +129,8 @@ async def test_reject_and_exact_mailbox_overflow(store_factory: Callable[[], Any
 async def test_a_crashed_actor_fails_its_callers_and_restarts(
     store_factory: Callable[[], Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    graph = tutorial_builder().compile(checkpointer=store_factory())
+    # an async node: its turns go through the mailbox, into the actor loop broken below
+    graph = tutorial_builder(async_agent).compile(checkpointer=store_factory())
     async with graph:
         await graph.ainvoke({"messages": []}, cfg("c"))
         await graph.ainvoke({"messages": []}, cfg("healthy"))
@@ -161,7 +162,9 @@ async def test_restarts_back_off_on_an_injected_clock(monkeypatch: pytest.Monkey
         waits.append(seconds)
         now[0] += seconds  # the wait passes at once, on the injected clock
 
-    graph = tutorial_builder().compile(checkpointer=MemoryStore(), clock=lambda: now[0])
+    graph = tutorial_builder(async_agent).compile(  # turns through the mailbox
+        checkpointer=MemoryStore(), clock=lambda: now[0]
+    )
     graph.supervisor.sleep = sleep
     original = SessionActor._handle
 
