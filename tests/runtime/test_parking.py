@@ -15,8 +15,10 @@ from .conftest import agent, async_agent, cfg, tutorial_builder
 
 
 def clocked(
-    store_factory: Callable[[], Any], node: Callable[..., Any] = agent, **options: Any
+    store_factory: Callable[[], Any], node: Callable[..., Any] = async_agent, **options: Any
 ) -> tuple[Any, list[float]]:
+    """The tutorial graph on an injected clock; by default with an async node, whose turns
+    go through the mailbox, so that actors take tasks (and park them)."""
     now = [0.0]
     graph = tutorial_builder(node).compile(
         checkpointer=store_factory(), clock=lambda: now[0], **options
@@ -37,11 +39,10 @@ async def park(graph: Any, thread_id: str) -> SessionActor:
     return actor
 
 
-@pytest.mark.parametrize("node", [agent, async_agent], ids=["sync", "async"])
 async def test_an_idle_actor_parks_and_its_next_turn_wakes_it(
-    store_factory: Callable[[], Any], node: Callable[..., Any]
+    store_factory: Callable[[], Any],
 ) -> None:
-    graph, now = clocked(store_factory, node)
+    graph, now = clocked(store_factory)
     async with graph:
         await graph.ainvoke({"messages": []}, cfg("a"))
         now[0] = PARK_AFTER / 2
@@ -51,13 +52,27 @@ async def test_an_idle_actor_parks_and_its_next_turn_wakes_it(
         actor = await park(graph, "a")
         assert actor.task is None and graph.statistics().active == 1
         assert graph.statistics().parked == 1
-        out = await graph.ainvoke({}, cfg("a"))  # same actor, nothing reloaded
+        out = await graph.ainvoke({}, cfg("a"))  # same actor, a new task, nothing reloaded
         assert len(out["messages"]) == 2
-        assert graph.supervisor._actors["a"] is actor
-        # A graph whose turns can suspend takes them through the mailbox: a new task. A sync
-        # graph's turn of an idle actor runs in the caller's task: the actor stays parked.
-        assert (actor.task is not None) == (node is async_agent)
+        assert graph.supervisor._actors["a"] is actor and actor.task is not None
         assert graph.statistics().rehydrations == 0
+
+
+async def test_a_sync_graphs_actor_never_needs_a_task(store_factory: Callable[[], Any]) -> None:
+    """Its turns run in their callers' tasks (SessionActor.run_now); an actor takes a task
+    only when a message has to queue."""
+    graph, _ = clocked(store_factory, agent)
+    async with graph:
+        for n in range(3):
+            await graph.ainvoke({"messages": []} if n == 0 else {}, cfg("a"))
+        actor = graph.supervisor._actors["a"]
+        assert actor.task is None and graph.statistics().parked == 1
+
+        async def look(a: SessionActor) -> int:
+            return len(a.head.values["messages"])
+
+        assert await graph.supervisor.call("a", look) == 3  # through the mailbox:
+        assert actor.task is not None  # a message that queues starts a task
 
 
 async def test_a_message_racing_the_park_request_is_served(
@@ -99,7 +114,7 @@ async def test_parked_actors_are_evicted_and_closed_like_others(
 async def test_a_crash_after_a_park_is_still_reported(
     store_factory: Callable[[], Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    graph, now = clocked(store_factory, async_agent)  # its turns go through the mailbox
+    graph, now = clocked(store_factory)
     async with graph:
         await graph.ainvoke({"messages": []}, cfg("c"))
         now[0] = PARK_AFTER + 0.1
