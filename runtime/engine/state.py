@@ -296,10 +296,14 @@ class ThreadState:
         # however long the conversation, and a replay reads at most about two snapshots' worth.
         # A checkpoint whose parent is not the previous one (a fork) starts from a snapshot
         # too: ``base`` must be an ancestor.
+        deltas = self.delta_bytes + size
         snapshot = (
             self.base == 0
             or self.seq != self.top
-            or _snapshot_due(self.delta_bytes + size, self.delta_count, self.snapshot_bytes)
+            or (
+                (deltas >= self.snapshot_bytes or self.delta_count >= MAX_DELTAS)
+                and _snapshot_due(deltas, self.delta_count, self.snapshot_bytes)
+            )
         )
         if snapshot:
             if state_bytes is None:
@@ -324,8 +328,9 @@ class ThreadState:
         # -- nothing below can fail: commit
         if self.collect is not None:
             self.collect.append(record)
-        row = CheckpointRow(
-            self.thread_id, seq, self.seq or None, seq if snapshot else self.base, payload
+        row = _new_row(
+            CheckpointRow,
+            (self.thread_id, seq, self.seq or None, seq if snapshot else self.base, payload),
         )
         if snapshot:
             self.base = seq
@@ -440,6 +445,8 @@ class ThreadState:
 
 
 _MISSING: Any = object()
+#: A row without the Python-level ``__new__`` that namedtuples have (once per checkpoint).
+_new_row = tuple.__new__
 
 
 def _snapshot_due(delta_bytes: int, delta_count: int, snapshot_bytes: int) -> bool:

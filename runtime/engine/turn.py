@@ -38,6 +38,7 @@ log = logging.getLogger("runtime.engine")
 
 _NO_TASKS: list[tuple[str, float, list[str]]] = []
 _NO_EXTRA: dict[str, Any] = {}
+_EMPTY_MAP = codec.encode({})
 _NO_ROUTES: list[Any] = []
 _NO_RESUME: list[Any] = []
 INTERRUPT_KEY = "__interrupt__"
@@ -266,10 +267,13 @@ class Engine:
         """The input checkpoint (step n, source ``input``) and the start step (n + 1)."""
         # The state must not share objects with the caller's input (the caller may change
         # it later): the one encoding the input checkpoint needs also yields a private copy.
-        raw = codec.encode_value(input, what="input", thread_id=head.thread_id)
-        # deepcopy, not a decode of `raw`: reducers see tuples as tuples, as in LangGraph
-        # (add_messages reads ("user", "hi") as one message)
-        writes = self.plan.input_writes(copy.deepcopy(input) if input else {}, head.thread_id)
+        if type(input) is dict and not input:  # "run again": nothing to encode or copy
+            raw, writes = _EMPTY_MAP, []
+        else:
+            raw = codec.encode_value(input, what="input", thread_id=head.thread_id)
+            # deepcopy, not a decode of `raw`: reducers see tuples as tuples, as in LangGraph
+            # (add_messages reads ("user", "hi") as one message)
+            writes = self.plan.input_writes(copy.deepcopy(input), head.thread_id)
         step = head.step + 1
         on_row(
             head.commit(
