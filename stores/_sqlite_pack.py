@@ -48,6 +48,7 @@ __all__ = ["discard", "expand", "insert", "prune", "rows_of"]
 _encode_into = msgspec.msgpack.Encoder().encode_into
 _decode = msgspec.msgpack.Decoder(list[CheckpointRow]).decode
 _base, _payload = operator.itemgetter(3), operator.itemgetter(4)
+_BYTES = frozenset({bytes})
 
 #: A stored row as the reads select it (sql.COLS): thread_id, first, seq, parent, base, payload.
 Stored = tuple[str, int, int, int | None, int, bytes]
@@ -72,8 +73,10 @@ def pack(rows: Sequence[CheckpointRow]) -> list[tuple[Any, ...]]:
     packed payload is the run's rows encoded as they are (msgspec, in C: the thread id and
     ``seq`` ride along, ~20 bytes per checkpoint, for no Python per checkpoint).
     """
-    if None in map(_payload, rows) or None in map(_base, rows):
-        return list(map(_single, rows))  # SQLite's NOT NULL refuses them, as it always did
+    if not _BYTES.issuperset(map(type, map(_payload, rows))) or None in map(_base, rows):
+        # a row that SQLite's constraints judge (a NULL), or a payload that is no bytes (it
+        # could not come back as it went in): one row each, and SQLite judges, as it always did
+        return list(map(_single, rows))
     runs: list[list[CheckpointRow]] = []
     open_runs: dict[str, list[CheckpointRow]] = {}
     get = open_runs.get
@@ -98,8 +101,8 @@ def pack(rows: Sequence[CheckpointRow]) -> list[tuple[Any, ...]]:
             for run in runs
             for first, last in ((run[0], run[-1]),)
         ]
-    except TypeError:  # a seq that is no number, a value msgpack cannot hold: as they are
-        return list(map(_single, rows))  # (one row each, and SQLite judges them)
+    except TypeError:  # a seq that is no number, a parent msgpack cannot hold: as above
+        return list(map(_single, rows))
 
 
 def _packed(run: list[CheckpointRow]) -> bytearray:
