@@ -1,5 +1,9 @@
 """SQLite backend: one writer connection, one reader connection, WAL.
 
+A batch's consecutive checkpoints of a thread are stored as one packed row
+(stores/_sqlite_pack.py); reads unpack them, so the store API still sees one row per
+checkpoint.
+
 Every write (``write_batch``, ``delete_thread``, items) is one ``BEGIN IMMEDIATE`` ...
 ``COMMIT`` transaction on the single writer connection, run as *one* call: a whole batch
 (``DELETE``, multi-row inserts, ``COMMIT``) crosses to the writer's thread once, not once per
@@ -25,7 +29,8 @@ Errors: a failed write is rolled back completely. Disk full, I/O errors, a lock 
 long and the like raise :class:`StoreUnavailableError` (try again later); a batch that can
 never apply (a duplicate checkpoint, a row over SQLite's length limit, a malformed row, a
 constraint or trigger refusing it) raises plain :class:`StoreError`, naming the thread when
-it can (a duplicate). The runtime retries the first kind and splits a batch refused with the
+it can (a duplicate). A duplicate is seen when it starts a stored run or comes twice in one
+batch; a run that starts inside a stored one is not (see stores/_sqlite_pack.py). The runtime retries the first kind and splits a batch refused with the
 second until it finds the thread to quarantine.
 """
 
