@@ -68,7 +68,9 @@ def make_batches(total_rows: int, size: int, threads: int) -> list[WriteBatch]:
 
 
 def _steps(b: WriteBatch) -> list[tuple[str, Any, bool]]:
-    return [(sql.INSERT, b.checkpoints, True), (sql.UPSERT_THREAD, b.threads, True)]
+    # one stored row per checkpoint (first = seq), as the store did before packing
+    rows = [(r[0], r[1], r[1], r[2], r[3], r[4]) for r in b.checkpoints]
+    return [(sql.INSERT, rows, True), (sql.UPSERT_THREAD, b.threads, True)]
 
 
 async def _aiosqlite_writer(path: str, one_hop: bool) -> tuple[Write, Callable[[], Any]]:
@@ -123,7 +125,7 @@ async def run_once(
     spins = await spinner if spinner is not None else 0
     await close()
     with sqlite3.connect(path) as check:  # everything really went in
-        (n,) = check.execute("SELECT count(*) FROM checkpoints").fetchone()
+        (n,) = check.execute("SELECT coalesce(sum(seq - first + 1), 0) FROM checkpoints").fetchone()
     assert n == sum(len(b.checkpoints) for b in batches), n
     return n / elapsed, spins / elapsed
 

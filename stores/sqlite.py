@@ -30,8 +30,9 @@ long and the like raise :class:`StoreUnavailableError` (try again later); a batc
 never apply (a duplicate checkpoint, a row over SQLite's length limit, a malformed row, a
 constraint or trigger refusing it) raises plain :class:`StoreError`, naming the thread when
 it can (a duplicate). A duplicate is seen when it starts a stored run or comes twice in one
-batch; a run that starts inside a stored one is not (see stores/_sqlite_pack.py). The runtime retries the first kind and splits a batch refused with the
-second until it finds the thread to quarantine.
+batch; a run that starts inside a stored one is not (see stores/_sqlite_pack.py). The
+runtime retries the first kind and splits a batch refused with the second until it finds
+the thread to quarantine.
 """
 
 from __future__ import annotations
