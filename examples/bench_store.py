@@ -14,12 +14,23 @@ Writers compared, each committing a batch as one ``BEGIN IMMEDIATE`` ... ``COMMI
 runtime does: that is where threads pay for winning the GIL back.
 
     python examples/bench_store.py --sizes 300 3000 --rows 150000 --repeat 3 [--busy]
+
+``--per-thread K ...`` measures instead what ``SqliteStore.write_batch`` (``writer="loop"``)
+costs per checkpoint when a batch holds K consecutive checkpoints of each of its threads (the
+store packs such runs, stores/_sqlite_pack.py): batches of ``--batch-rows`` checkpoints
+(~150-byte payloads) of ``--batch-rows / K`` threads, taken round-robin from ``--threads``,
+turn-interleaved as the flusher sends them (a turn's 3 checkpoints, the next thread's turn,
+...); after ``--warmup`` batches, ``--batches`` are timed. It uses only the public store API,
+so the same script measures another checkout's store (run it with that checkout's python)::
+
+    python examples/bench_store.py --per-thread 3 6 12 --repeat 5 [--thread-rows] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sqlite3
 import statistics
@@ -57,7 +68,9 @@ def make_batches(total_rows: int, size: int, threads: int) -> list[WriteBatch]:
 
 
 def _steps(b: WriteBatch) -> list[tuple[str, Any, bool]]:
-    return [(sql.INSERT, b.checkpoints, True), (sql.UPSERT_THREAD, b.threads, True)]
+    # one stored row per checkpoint (first = seq), as the store did before packing
+    rows = [(r[0], r[1], r[1], r[2], r[3], r[4]) for r in b.checkpoints]
+    return [(sql.INSERT, rows, True), (sql.UPSERT_THREAD, b.threads, True)]
 
 
 async def _aiosqlite_writer(path: str, one_hop: bool) -> tuple[Write, Callable[[], Any]]:
@@ -112,9 +125,86 @@ async def run_once(
     spins = await spinner if spinner is not None else 0
     await close()
     with sqlite3.connect(path) as check:  # everything really went in
-        (n,) = check.execute("SELECT count(*) FROM checkpoints").fetchone()
+        (n,) = check.execute("SELECT coalesce(sum(seq - first + 1), 0) FROM checkpoints").fetchone()
     assert n == sum(len(b.checkpoints) for b in batches), n
     return n / elapsed, spins / elapsed
+
+
+def packing_batches(
+    per_thread: int, nbatches: int, batch_rows: int, threads: int, thread_rows: bool
+) -> list[WriteBatch]:
+    """Batches of ``batch_rows`` checkpoints, ``per_thread`` consecutive ones per thread."""
+    payload = os.urandom(150)
+    seq = [0] * threads
+    nxt = 0
+    out: list[WriteBatch] = []
+    for _ in range(nbatches):
+        tids = [(nxt + i) % threads for i in range(batch_rows // per_thread)]
+        nxt += len(tids)
+        rows: list[CheckpointRow] = []
+        for _turn in range(per_thread // 3):
+            for t in tids:
+                tid = f"thread-{t:06d}"
+                for _ in range(3):
+                    seq[t] += 1
+                    rows.append(CheckpointRow(tid, seq[t], seq[t] - 1 or None, 1, payload))
+        heads = [ThreadRow(f"thread-{t:06d}", "idle", 1.0, time.time(), None, seq[t]) for t in tids]
+        out.append(WriteBatch(rows, heads if thread_rows else [], []))
+    return out
+
+
+async def packing_once(path: str, batches: list[WriteBatch], warmup: int) -> dict[str, float]:
+    """Microseconds per checkpoint of the timed batches' ``write_batch`` calls: the median
+    batch's wall time, and the process CPU time over all of them."""
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    store = SqliteStore(path, writer="loop")
+    await store.open()
+    try:
+        walls: list[float] = []
+        cpu = 0.0
+        for i, b in enumerate(batches):
+            c0, t0 = time.process_time(), time.perf_counter()
+            await store.write_batch(b)
+            t1, c1 = time.perf_counter(), time.process_time()
+            if i >= warmup:
+                walls.append(t1 - t0)
+                cpu += c1 - c0
+            await asyncio.sleep(0)  # let the store's WAL checkpoint task run, as a flusher does
+    finally:
+        await store.close()
+    n = len(batches[0].checkpoints)
+    return {
+        "wall_us": statistics.median(walls) / n * 1e6,
+        "cpu_us": cpu / (len(walls) * n) * 1e6,
+    }
+
+
+async def packing_main(args: argparse.Namespace, path: str) -> None:
+    results: dict[int, list[dict[str, float]]] = {k: [] for k in args.per_thread}
+    sets = {
+        k: packing_batches(
+            k, args.warmup + args.batches, args.batch_rows, args.threads, args.thread_rows
+        )
+        for k in args.per_thread
+    }
+    for _ in range(args.repeat):  # interleaved, so machine noise hits every K alike
+        for k in args.per_thread:
+            results[k].append(await packing_once(path, sets[k], args.warmup))
+    summary = {
+        str(k): {key: statistics.median(r[key] for r in runs) for key in ("wall_us", "cpu_us")}
+        | {"runs": [r["cpu_us"] for r in runs]}
+        for k, runs in results.items()
+    }
+    if args.json:
+        print(json.dumps(summary))
+        return
+    for k, got in summary.items():
+        print(
+            f"{k:>2} per thread: {got['wall_us']:.3f} us/checkpoint (median batch wall), "
+            f"{got['cpu_us']:.3f} us/checkpoint CPU (median of {args.repeat})"
+        )
 
 
 async def main() -> None:
@@ -126,8 +216,26 @@ async def main() -> None:
     ap.add_argument("--busy", action="store_true", help="keep the event loop busy")
     ap.add_argument("--kinds", nargs="+", default=KINDS, choices=KINDS)
     ap.add_argument("--dir", default=tempfile.gettempdir())
+    ap.add_argument(
+        "--per-thread", type=int, nargs="+", help="consecutive checkpoints per thread and batch"
+    )
+    ap.add_argument("--batch-rows", type=int, default=1200, help="with --per-thread")
+    ap.add_argument("--warmup", type=int, default=10, help="with --per-thread: untimed batches")
+    ap.add_argument("--batches", type=int, default=40, help="with --per-thread: timed batches")
+    ap.add_argument(
+        "--thread-rows", action="store_true", help="with --per-thread: upsert thread rows too"
+    )
+    ap.add_argument("--json", action="store_true", help="with --per-thread")
     args = ap.parse_args()
     path = os.path.join(args.dir, f"bench_store_{os.getpid()}.db")
+    if args.per_thread:
+        try:
+            await packing_main(args, path)
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(path + suffix):
+                    os.remove(path + suffix)
+        return
     print(
         f"{path}: {args.rows} rows/run over {args.threads} sessions, median of {args.repeat}"
         f"{', busy loop' if args.busy else ''}"

@@ -1,5 +1,9 @@
 """SQLite backend: one writer connection, one reader connection, WAL.
 
+A batch's consecutive checkpoints of a thread are stored as one packed row
+(stores/_sqlite_pack.py); reads unpack them, so the store API still sees one row per
+checkpoint.
+
 Every write (``write_batch``, ``delete_thread``, items) is one ``BEGIN IMMEDIATE`` ...
 ``COMMIT`` transaction on the single writer connection, run as *one* call: a whole batch
 (``DELETE``, multi-row inserts, ``COMMIT``) crosses to the writer's thread once, not once per
@@ -25,8 +29,10 @@ Errors: a failed write is rolled back completely. Disk full, I/O errors, a lock 
 long and the like raise :class:`StoreUnavailableError` (try again later); a batch that can
 never apply (a duplicate checkpoint, a row over SQLite's length limit, a malformed row, a
 constraint or trigger refusing it) raises plain :class:`StoreError`, naming the thread when
-it can (a duplicate). The runtime retries the first kind and splits a batch refused with the
-second until it finds the thread to quarantine.
+it can (a duplicate). A duplicate is seen when it starts a stored run or comes twice in one
+batch; a run that starts inside a stored one is not (see stores/_sqlite_pack.py). The
+runtime retries the first kind and splits a batch refused with the second until it finds
+the thread to quarantine.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ import aiosqlite
 import msgspec
 
 from . import _leases
+from . import _sqlite_pack as pack
 from . import _sqlite_schema as sql
 from ._protocol import check_namespace
 from ._stats import Counters, SqliteStoreStatistics
@@ -288,9 +295,9 @@ class SqliteStore:
     async def write_batch(self, batch: WriteBatch) -> None:
         steps: list[sql.Step] = []
         if batch.discard:
-            steps.append((sql.DISCARD, batch.discard, sql.MANY))
+            steps.append((pack.discard, batch.discard, sql.CALL))
         if batch.checkpoints:
-            steps.append((sql.INSERT, batch.checkpoints, sql.BULK))
+            steps.append((pack.insert, batch.checkpoints, sql.CALL))
         if batch.threads:
             steps.append((sql.UPSERT_THREAD, batch.threads, sql.BULK))
         if not steps:
@@ -392,9 +399,18 @@ class SqliteStore:
         return StoreError(f"the batch was refused ({exc}); nothing was written")
 
     async def load_chain(self, thread_id: str, seq: int | None = None) -> list[CheckpointRow]:
-        return list(
-            map(CheckpointRow._make, await self._read(sql.CHAIN, (thread_id, seq), point=True))
-        )
+        stored = await self._read(sql.CHAIN, (thread_id, seq), point=True)
+        if not stored:
+            return []
+        target = stored[0][-1]
+        rows = pack.rows_of(s[:-1] for s in stored)
+        base = rows[-1].base
+        if rows[-1].seq != target:  # the target sits inside the last stored row
+            base = next(r.base for r in rows if r.seq == target)
+            rows = [r for r in rows if r.seq <= target]
+        if rows[0].seq < base:
+            rows = [r for r in rows if r.seq >= base]
+        return rows
 
     async def list_checkpoints(
         self,
@@ -408,11 +424,21 @@ class SqliteStore:
         query = sql.ROWS
         params: list[Any] = [thread_id]
         if before is not None:
-            query += " AND seq < ?"
+            query += " AND first < ?"
             params.append(before)
-        query += f" ORDER BY seq {'ASC' if ascending else 'DESC'} LIMIT ?"
+        # a stored row holds one checkpoint or more, each with first < before at least one
+        # below it: LIMIT rows gives at least LIMIT checkpoints
+        query += f" ORDER BY first {'ASC' if ascending else 'DESC'} LIMIT ?"
         params.append(-1 if limit is None else limit)
-        return list(map(CheckpointRow._make, await self._read(query, params)))
+        stored = await self._read(query, params)
+        rows = pack.rows_of(stored)
+        if len(rows) == len(stored):  # nothing packed: the rows are the checkpoints
+            return rows
+        if before is not None:
+            rows = [r for r in rows if r.seq < before]
+        if not ascending:  # each row's checkpoints came ascending
+            rows.sort(key=_seq, reverse=True)
+        return rows if limit is None else rows[:limit]
 
     # -- threads -----------------------------------------------------------------------
     async def get_thread(self, thread_id: str) -> ThreadRow | None:
@@ -441,15 +467,8 @@ class SqliteStore:
         self, thread_id: str, before: int, *, limit: int, snapshot: bytes | None = None
     ) -> int:
         check_batch(limit)
-        steps: list[sql.Step] = []
-        if snapshot is not None:
-            snap, later = sql.REBASE
-            steps = [
-                (snap, (thread_id, before, snapshot), False),
-                (later, (thread_id, before), False),
-            ]
-        steps.append((sql.PRUNE, (thread_id, before, limit, snapshot is not None), False))
-        return (await self._write(steps, "prune checkpoints"))[-1]
+        step: sql.Step = (_prune, (thread_id, before, limit, snapshot), sql.CALL)
+        return (await self._write([step], "prune checkpoints"))[0]
 
     async def expired_threads(
         self, before: float, *, limit: int, after: tuple[float, str] | None = None
@@ -536,6 +555,14 @@ class SqliteStore:
             item_writes=n.item_writes,
             wal_checkpoints=n.wal_checkpoints,
         )
+
+
+def _prune(db: sqlite3.Connection, args: tuple[str, int, int, bytes | None]) -> int:
+    return pack.prune(db, *args)
+
+
+def _seq(row: CheckpointRow) -> int:
+    return row.seq
 
 
 def _duplicate(thread_id: str, seq: int) -> StoreError:

@@ -40,6 +40,7 @@ from typing import Annotated, Any, TypedDict
 
 from runtime import END, START, CompiledGraph, StateGraph
 from stores import SqliteSaver, WriteBatch
+from stores import _sqlite_pack as pack
 from stores import _sqlite_schema as sql
 
 #: Long enough that deltas add up to periodic snapshots within a few dozen checkpoints, so
@@ -111,10 +112,10 @@ def die_in_batch(number: int, where: str) -> None:
 
     def transaction(db: sqlite3.Connection, steps: list[sql.Step]) -> list[int]:
         nonlocal seen
-        if any(q == sql.INSERT for q, _, _ in steps):
+        if any(q is pack.insert for q, _, _ in steps):
             seen += 1
             if seen == number:
-                rows = [[r.thread_id, r.seq] for q, ps, _ in steps if q == sql.INSERT for r in ps]
+                rows = [[r.thread_id, r.seq] for q, ps, _ in steps if q is pack.insert for r in ps]
                 return real(_Dying(db, where, rows), steps)  # type: ignore[arg-type]
         return real(db, steps)
 
@@ -148,12 +149,9 @@ class _Dying:
     def execute(self, query: str, params: Any = ()) -> sqlite3.Cursor:
         if query == "COMMIT":
             self.die()
-        return self.db.execute(query, params)
-
-    def executemany(self, query: str, params: Any) -> sqlite3.Cursor:
-        cur = self.db.executemany(query, params)
-        if query == sql.INSERT and self.where == "inserts":
-            self.die()
+        cur = self.db.execute(query, params)
+        if self.where == "inserts" and query.startswith(sql.INSERT.partition("VALUES")[0]):
+            self.die()  # after the (first) multi-row INSERT of the checkpoints
         return cur
 
     def die(self) -> None:

@@ -149,7 +149,9 @@ def check_file(db: Path, run: Run) -> None:
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        rows = set(conn.execute("SELECT thread_id, seq FROM checkpoints").fetchall())
+        # a stored row holds the checkpoints first..seq (stores/_sqlite_pack.py)
+        q = "SELECT thread_id, first, seq FROM checkpoints"
+        rows = {(t, s) for t, first, last in conn.execute(q) for s in range(first, last + 1)}
         heads = dict(conn.execute("SELECT thread_id, head FROM threads").fetchall())
     finally:
         conn.close()

@@ -22,7 +22,9 @@ def committed_rows(path: Path, thread_id: str) -> int:
     """Rows another process would see: a fresh connection, not the runtime's."""
     with sqlite3.connect(path) as conn:
         (n,) = conn.execute(
-            "SELECT count(*) FROM checkpoints WHERE thread_id = ?", (thread_id,)
+            # a stored row holds the checkpoints first..seq (stores/_sqlite_pack.py)
+            "SELECT coalesce(sum(seq - first + 1), 0) FROM checkpoints WHERE thread_id = ?",
+            (thread_id,),
         ).fetchone()
     return int(n)
 

@@ -20,6 +20,7 @@ import pytest
 from runtime import CorruptCheckpointError, StoreError, StoreUnavailableError
 from runtime.flusher import Flusher
 from stores import CheckpointRow, SqliteStore, WriteBatch
+from stores import _sqlite_pack as pack
 from stores import _sqlite_schema as schema
 
 from .conftest import ChatState, cfg, tutorial_builder
@@ -76,8 +77,10 @@ def committed(path: Path) -> dict[str, list[int]]:
     """Checkpoint ids per thread as another process sees them (a fresh connection)."""
     out: dict[str, list[int]] = {}
     with sqlite3.connect(path) as conn:
-        for tid, seq in conn.execute("SELECT thread_id, seq FROM checkpoints ORDER BY 1, 2"):
-            out.setdefault(tid, []).append(seq)
+        # a stored row holds the checkpoints first..seq (stores/_sqlite_pack.py)
+        q = "SELECT thread_id, first, seq FROM checkpoints ORDER BY 1, 2"
+        for tid, first, last in conn.execute(q):
+            out.setdefault(tid, []).extend(range(first, last + 1))
     return out
 
 
@@ -249,10 +252,11 @@ async def two_threads(path: Path) -> None:
             await graph.ainvoke({}, cfg(tid))
 
 
-def rows_of(path: Path, thread_id: str) -> list[tuple[Any, ...]]:
+def rows_of(path: Path, thread_id: str) -> list[CheckpointRow]:
+    """The thread's checkpoints as stored, unpacked (stores/_sqlite_pack.py)."""
     with sqlite3.connect(path) as conn:
-        q = "SELECT * FROM checkpoints WHERE thread_id = ? ORDER BY seq"
-        return conn.execute(q, (thread_id,)).fetchall()
+        q = f"SELECT {schema.COLS} FROM checkpoints WHERE thread_id = ? ORDER BY first"
+        return pack.rows_of(conn.execute(q, (thread_id,)).fetchall())
 
 
 @pytest.mark.parametrize("damage", ["garbage", "not-a-record", "truncated"])
@@ -265,10 +269,10 @@ async def test_a_corrupt_checkpoint_fails_only_its_thread(tmp_path: Path, damage
         "not-a-record": b"\x2a",  # valid msgpack (42), not a checkpoint
         "truncated": payload[: len(payload) // 2],  # a torn write
     }[damage]
-    with sqlite3.connect(path) as conn:
-        conn.execute(
-            "UPDATE checkpoints SET payload = ? WHERE thread_id = 'bad' AND seq = 5", (broken,)
-        )
+    with sqlite3.connect(path) as conn:  # checkpoint 5 may be packed with others in a row
+        rowid, *stored = conn.execute(schema.HOLDING, ("bad", 5)).fetchone()
+        held = pack.expand(tuple(stored))  # type: ignore[arg-type]
+        pack._rewrite(conn, rowid, [r._replace(payload=broken) if r.seq == 5 else r for r in held])
     before = rows_of(path, "bad")
 
     graph = tutorial_builder().compile(checkpointer=SqliteStore(path))

@@ -205,7 +205,7 @@ async def test_malformed_row_is_refused_not_unavailable(db: SqliteStore) -> None
 async def test_write_after_an_abandoned_transaction(db: SqliteStore) -> None:
     # what an interrupted call could leave behind: the next write must still work
     await on_writer(db, "BEGIN IMMEDIATE")
-    await on_writer(db, "INSERT INTO checkpoints VALUES ('ghost', 1, NULL, 1, x'00')")
+    await on_writer(db, "INSERT INTO checkpoints VALUES ('ghost', 1, 1, NULL, 1, x'00')")
     await db.write_batch(batch([row("t", 1)]))
     assert seqs(await db.load_chain("t")) == [1]
     assert await db.load_chain("ghost") == []
@@ -243,7 +243,7 @@ async def test_loop_writer_never_runs_inline_while_its_thread_holds_the_connecti
 
     def slow_transaction(conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO checkpoints VALUES ('slow', 1, NULL, 1, x'00')")
+        conn.execute("INSERT INTO checkpoints VALUES ('slow', 1, 1, NULL, 1, x'00')")
         release.wait(10)
         conn.execute("COMMIT")
 

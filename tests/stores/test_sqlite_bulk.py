@@ -20,11 +20,11 @@ def db(tmp_path: Path) -> sqlite3.Connection:
 @pytest.mark.parametrize("n", [1, 2, 15, 16, 17, 1023, 1024, 1025, 2500])
 def test_bulk_insert_writes_the_same_rows_as_executemany(db: sqlite3.Connection, n: int) -> None:
     rows = [
-        (f"t{i % 7}", i, i - 1 if i else None, i - i % 5, bytes([i % 256]) * (i % 9))
+        (f"t{i % 7}", i, i, i - 1 if i else None, i - i % 5, bytes([i % 256]) * (i % 9))
         for i in range(n)
     ]
     assert sql.transaction(db, [(sql.INSERT, rows, sql.BULK)]) == [n]
-    got = db.execute("SELECT thread_id, seq, parent, base, payload FROM checkpoints ORDER BY rowid")
+    got = db.execute(f"SELECT {sql.COLS} FROM checkpoints ORDER BY rowid")
     assert [tuple(r) for r in got] == rows  # every row, in order, no padding row
 
 
@@ -45,7 +45,7 @@ def test_bulk_upsert_applies_rows_in_order_like_executemany(db: sqlite3.Connecti
 def test_a_duplicate_in_a_bulk_insert_rolls_back_the_whole_transaction(
     db: sqlite3.Connection,
 ) -> None:
-    rows = [("t", i, None, 0, b"") for i in range(40)] + [("t", 7, None, 0, b"")]
+    rows = [("t", i, i, None, 0, b"") for i in range(40)] + [("t", 7, 7, None, 0, b"")]
     threads = [("t", "idle", 1.0, 1.0, None, 40)]
     with pytest.raises(sqlite3.IntegrityError):
         sql.transaction(db, [(sql.UPSERT_THREAD, threads, sql.BULK), (sql.INSERT, rows, sql.BULK)])
