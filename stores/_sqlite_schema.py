@@ -33,6 +33,7 @@ import queue
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -404,6 +405,24 @@ def _padded(query: str, ncols: int, nrows: int) -> str:
         f"{head}SELECT * FROM (VALUES {', '.join([row] * nrows)}) "
         f"WHERE column1 IS NOT NULL {conflict}"
     )
+
+
+def journal_wal(db: sqlite3.Connection, busy_ms: int) -> str:
+    """``PRAGMA journal_mode = WAL``; the journal mode now in force.
+
+    Switching a new file to WAL takes an exclusive lock, and when another process is
+    switching it at the same moment SQLite answers "database is locked" without calling
+    the busy handler (seen with two processes opening one new file): try again, within
+    ``busy_ms``. Runs on the writer's thread, never on the loop.
+    """
+    deadline = time.monotonic() + busy_ms / 1000
+    while True:
+        try:
+            return str(db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if primary_code(exc) != BUSY or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
 
 
 def fetchall(db: sqlite3.Connection, query: str, params: Sequence[Any]) -> list[Any]:

@@ -182,7 +182,7 @@ class SqliteStore:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             db.execute(f"PRAGMA busy_timeout = {busy_ms}")
-            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = sql.journal_wal(db, busy_ms)
             if not self._shared and str(mode).lower() != "wal":
                 log.warning("%s: WAL journal refused (got %r); writes block reads", self.path, mode)
             db.execute(f"PRAGMA synchronous = {self.synchronous}")

@@ -349,3 +349,31 @@ def test_unclosed_store_does_not_hang_interpreter_exit(tmp_path: Path, writer: s
 def test_default_writer_runs_on_the_loop(tmp_path: Path) -> None:
     # measured faster under a busy loop (see stores/sqlite.py); a change must be deliberate
     assert SqliteStore(tmp_path / "d.db").writer == "loop"
+
+
+def test_switching_to_wal_waits_out_another_process_switching(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes opening one new file both switch it to WAL; SQLite may refuse the
+    second at once ("database is locked") without waiting in the busy handler, which the
+    connections here mimic with a zero timeout: the switch is tried again."""
+    path = tmp_path / "new.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the retry's pause: the other process is done now
+        waits.append(seconds)
+        if holder.in_transaction:
+            holder.execute("COMMIT")
+
+    monkeypatch.setattr(schema.time, "sleep", sleep)
+    assert schema.journal_wal(other, 1000) == "wal"
+    assert len(waits) == 1
+    second = tmp_path / "second.db"  # and past busy_ms it gives up
+    holder = sqlite3.connect(second, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        schema.journal_wal(sqlite3.connect(second, isolation_level=None, timeout=0), 0)
+    assert len(waits) == 1
