@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -115,15 +115,22 @@ class Flusher:
 
     # -- intake (hot path) ---------------------------------------------------------------
     def add(self, head: ThreadState, row: CheckpointRow) -> None:
-        if self.quarantine and row.thread_id in self.quarantine:
-            self.quarantine[row.thread_id].rows.append(row)  # kept, never written with others
+        self.add_all(head, (row,))
+
+    def add_all(self, head: ThreadState, new: Sequence[CheckpointRow]) -> None:
+        """Take ``head``'s new rows (a turn run in its caller's task hands over all of its
+        rows at once, as it ends)."""
+        tid = head.thread_id
+        if self.quarantine and tid in self.quarantine:
+            self.quarantine[tid].rows.extend(new)  # kept, never written with others
             return
         rows = self._rows
-        rows.append(row)
-        self.dirty_bytes += len(row.payload)
-        self._heads[row.thread_id] = head
+        was = len(rows)
+        rows.extend(new)
+        self.dirty_bytes += sum([len(r.payload) for r in new])
+        self._heads[tid] = head
         n = len(rows)
-        if n == 1:
+        if was == 0:
             wake = self._wake
             if wake is not None and not wake.done():
                 wake.set_result(None)

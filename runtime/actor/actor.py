@@ -14,13 +14,16 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from runtime.engine import Engine, EventSink, RunConfig, ThreadState
+from runtime.engine import Engine, EventSink, RowSink, RunConfig, ThreadState
 from runtime.engine.interrupts import PENDING, current_task
 from runtime.engine.replay import chain, checkout, decode_row
 from runtime.errors import InvalidConfigError, RolledBackError
 from stores.records import Checkpoint, CheckpointRow
 
 from .mailbox import Mailbox
+
+#: An actor's ``_rows`` between turns (one shared empty list: idle sessions must be small).
+_NO_ROWS: list[CheckpointRow] = []
 
 if TYPE_CHECKING:
     from runtime.flusher import Flusher
@@ -62,6 +65,7 @@ class SessionActor:
     __slots__ = (
         "_parking",
         "_rollback_of",
+        "_rows",
         "busy",
         "clock",
         "current",
@@ -91,6 +95,8 @@ class SessionActor:
         self.current: Envelope | None = None
         """The envelope being handled now."""
         self._rollback_of: Envelope | None = None
+        self._rows = _NO_ROWS
+        """The rows of the turn :meth:`run_now` is running, not yet given to the flusher."""
         self.thread_id = head.thread_id
         self.head = head
         self.engine = engine
@@ -177,15 +183,18 @@ class SessionActor:
         exit: bool,
         fork: bool = False,
         env: Envelope | None = None,
+        sink: RowSink | None = None,
     ) -> Coroutine[Any, Any, Any]:
-        """The turn as a coroutine (from the mailbox: ``env``; or :meth:`run_now`)."""
+        """The turn as a coroutine (from the mailbox: ``env``; or :meth:`run_now`). Its rows
+        go to ``sink``, by default straight to the flusher; under ``exit`` they are
+        squashed first."""
         head = self.head
         rows: list[CheckpointRow] = []
         run = self.engine.run(
             head,
             input,
             cfg,
-            rows.append if exit else partial(self.flusher.add, head),
+            rows.append if exit else sink or partial(self.flusher.add, head),
             on_event,
             interrupt_before=before,
             interrupt_after=after,
@@ -233,7 +242,10 @@ class SessionActor:
         """
         self.busy = True
         self.head.status = "busy"
-        coro = self._turn(input, cfg, None, before, after, exit=exit)
+        # Its rows go to the flusher in one call as it ends: nothing can look in between.
+        rows: list[CheckpointRow] = []
+        self._rows = rows
+        coro = self._turn(input, cfg, None, before, after, exit=exit, sink=rows.append)
         ctx = contextvars.copy_context()
         try:
             yielded = ctx.run(_first_step, coro)
@@ -243,11 +255,20 @@ class SessionActor:
         except BaseException:
             self._ended(failed=True)
             raise
+        self._hand_over()  # it suspended: what it wrote so far is for the flusher now
         task = asyncio.get_running_loop().create_task(_rest(coro, yielded), context=ctx)
         task.add_done_callback(self._ended_task)  # first: the caller resumes after it
         return await asyncio.shield(task)  # a started turn runs to the end
 
+    def _hand_over(self) -> None:
+        rows = self._rows
+        if rows:
+            self.flusher.add_all(self.head, rows[:])
+            rows.clear()
+
     def _ended(self, *, failed: bool) -> None:
+        self._hand_over()
+        self._rows = _NO_ROWS
         head = self.head
         head.status = "error" if failed else "interrupted" if head.next else "idle"
         self.busy = False

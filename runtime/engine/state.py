@@ -184,7 +184,7 @@ class ThreadState:
         for ch, op, value in changes:
             if op == APPEND:
                 if ch in self._shallow:
-                    if _all_atoms(value):
+                    if set(map(type, value)) <= _ATOMS:  # _all_atoms, without a call
                         continue
                 elif ch in self._dicts:
                     if _all_flat_dicts(value):
