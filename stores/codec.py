@@ -189,6 +189,7 @@ __all__ = [
     "encode",
     "encode_checkpoint",
     "encode_value",
+    "is_plain",
     "register_type",
     "serialization_error",
 ]

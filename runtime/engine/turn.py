@@ -271,9 +271,11 @@ class Engine:
             raw, writes = _EMPTY_MAP, []
         else:
             raw = codec.encode_value(input, what="input", thread_id=head.thread_id)
-            # deepcopy, not a decode of `raw`: reducers see tuples as tuples, as in LangGraph
-            # (add_messages reads ("user", "hi") as one message)
-            writes = self.plan.input_writes(copy.deepcopy(input), head.thread_id)
+            # Decoding `raw` copies plain values exactly, in C. Anything else is deepcopied:
+            # reducers see tuples as tuples, as in LangGraph (add_messages reads
+            # ("user", "hi") as one message).
+            own = codec.decode(raw) if codec.is_plain(input) else copy.deepcopy(input)
+            writes = self.plan.input_writes(own, head.thread_id)
         step = head.step + 1
         on_row(
             head.commit(
