@@ -255,19 +255,18 @@ class SessionActor:
         except BaseException:
             self._ended(failed=True)
             raise
-        self._hand_over()  # it suspended: what it wrote so far is for the flusher now
+        self._hand_over(rows[:])  # it suspended: what it wrote so far is for the flusher now
+        rows.clear()
         task = asyncio.get_running_loop().create_task(_rest(coro, yielded), context=ctx)
         task.add_done_callback(self._ended_task)  # first: the caller resumes after it
         return await asyncio.shield(task)  # a started turn runs to the end
 
-    def _hand_over(self) -> None:
-        rows = self._rows
+    def _hand_over(self, rows: list[CheckpointRow]) -> None:
         if rows:
-            self.flusher.add_all(self.head, rows[:])
-            rows.clear()
+            self.flusher.add_all(self.head, rows)
 
     def _ended(self, *, failed: bool) -> None:
-        self._hand_over()
+        self._hand_over(self._rows)  # the turn's own list: nothing appends to it any more
         self._rows = _NO_ROWS
         head = self.head
         head.status = "error" if failed else "interrupted" if head.next else "idle"
