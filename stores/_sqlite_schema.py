@@ -183,22 +183,27 @@ UPSERT_THREAD = """
 # One query: find the target checkpoint T (the given seq, else the thread row's head, else the
 # latest), then every row of the thread from the one holding the smallest base of T's row up
 # to T's row, with T last in each (the caller unpacks them and keeps T's base..T).
+# Scalar subqueries, not joins: the rows then come in index order, with no temporary
+# B-tree to sort them (15% faster than joins, with or without rows, on 2000 threads).
 CHAIN = """
     WITH t(s) AS (
         SELECT coalesce(
             ?2,
             (SELECT head FROM threads WHERE thread_id = ?1),
             (SELECT seq FROM checkpoints WHERE thread_id = ?1 ORDER BY first DESC LIMIT 1))
-    ), target AS (
-        SELECT c.first, c.seq, c.base FROM t, checkpoints AS c
-        WHERE c.thread_id = ?1 AND c.first <= t.s ORDER BY c.first DESC LIMIT 1
+    ), target(first, seq, base) AS (
+        SELECT c.first, c.seq, c.base FROM checkpoints AS c
+        WHERE c.thread_id = ?1 AND c.first <= (SELECT s FROM t) ORDER BY c.first DESC LIMIT 1
     )
-    SELECT c.thread_id, c.first, c.seq, c.parent, c.base, c.payload, t.s
-    FROM t, target, checkpoints AS c
-    WHERE target.seq >= t.s AND c.thread_id = ?1 AND c.first <= target.first
+    SELECT c.thread_id, c.first, c.seq, c.parent, c.base, c.payload, (SELECT s FROM t)
+    FROM checkpoints AS c
+    WHERE c.thread_id = ?1
+    AND c.first <= (SELECT first FROM target)
     AND c.first >= coalesce(
-        (SELECT max(first) FROM checkpoints WHERE thread_id = ?1 AND first <= target.base),
-        target.base)
+        (SELECT max(first) FROM checkpoints
+         WHERE thread_id = ?1 AND first <= (SELECT base FROM target)),
+        (SELECT base FROM target))
+    AND (SELECT seq FROM target) >= (SELECT s FROM t)
     ORDER BY c.first"""
 ROWS = f"SELECT {COLS} FROM checkpoints WHERE thread_id = ?"
 THREADS = "SELECT thread_id, status, created_at, updated_at, metadata, head FROM threads"
