@@ -40,6 +40,7 @@ _NO_TASKS: list[tuple[str, float, list[str]]] = []
 _NO_EXTRA: dict[str, Any] = {}
 _EMPTY_MAP = codec.encode({})
 _NO_ROUTES: list[Any] = []
+_NO_CHANGES: list[Any] = []
 _NO_RESUME: list[Any] = []
 INTERRUPT_KEY = "__interrupt__"
 
@@ -412,7 +413,10 @@ class Engine:
         tasks: list[tuple[str, float, list[str]]],
         source: str = "loop",
     ) -> None:
-        new_values, changes, encoded = self._apply(head, step, results)
+        if len(results) == 1 and not results[0].writes:  # a start step with an empty input
+            new_values, changes, encoded = head.values, _NO_CHANGES, None
+        else:
+            new_values, changes, encoded = self._apply(head, step, results)
         if self.spec.branches:
             routes = await self.plan.routes(
                 results, encoded or head.encoded(), head.thread_id, head.values, step
