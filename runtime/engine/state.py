@@ -354,7 +354,8 @@ class ThreadState:
         self.checkpoint_at = now
         self.next = next_nodes
         self.extra = extra
-        self.writers = (tasks[0][0],) if len(tasks) == 1 else tuple(t[0] for t in tasks)
+        n = len(tasks)
+        self.writers = (tasks[0][0],) if n == 1 else tuple([t[0] for t in tasks]) if n else ()
         self.updated_at = now
         return row
 
