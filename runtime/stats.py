@@ -40,11 +40,12 @@ class RuntimeStatistics(msgspec.Struct, frozen=True):
     and the thread takes no new turns (status ``"error"``) until it is deleted."""
     quarantined_checkpoints: int = 0
     dirty_bytes: int = 0
+    """Payload bytes of the checkpoints not yet committed (bounded by ``max_dirty_bytes``)."""
     evictions_deleted: int = 0
     """Actors dropped because their thread was deleted."""
     evictions_archived: int = 0
     evictions_stale: int = 0
     """Actors dropped because another process took their thread over (leases)."""
     parked: int = 0
-    """Resident actors idle long enough to have given up their task."""
-    """Payload bytes of the checkpoints not yet committed (bounded by ``max_dirty_bytes``)."""
+    """Resident actors without an asyncio task: idle long enough to have given theirs up, or
+    never given one (their turns all ran in their callers' tasks, see SessionActor.run_now)."""
