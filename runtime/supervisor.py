@@ -299,8 +299,7 @@ class Supervisor:
         else:
             self._actors.move_to_end(tid)
         if (
-            not actor.busy
-            and not actor.mailbox
+            actor.idle
             and not actor.stopped
             and on_event is None
             and cfg.checkpoint_id is None

@@ -22,9 +22,6 @@ from stores.records import Checkpoint, CheckpointRow
 
 from .mailbox import Mailbox
 
-#: An actor's ``_rows`` between turns (one shared empty list: idle sessions must be small).
-_NO_ROWS: list[CheckpointRow] = []
-
 if TYPE_CHECKING:
     from runtime.flusher import Flusher
 
@@ -65,7 +62,6 @@ class SessionActor:
     __slots__ = (
         "_parking",
         "_rollback_of",
-        "_rows",
         "busy",
         "clock",
         "current",
@@ -95,8 +91,6 @@ class SessionActor:
         self.current: Envelope | None = None
         """The envelope being handled now."""
         self._rollback_of: Envelope | None = None
-        self._rows = _NO_ROWS
-        """The rows of the turn :meth:`run_now` is running, not yet given to the flusher."""
         self.thread_id = head.thread_id
         self.head = head
         self.engine = engine
@@ -189,24 +183,29 @@ class SessionActor:
         go to ``sink``, by default straight to the flusher; under ``exit`` they are
         squashed first."""
         head = self.head
+        sink = sink or partial(self.flusher.add, head)
         rows: list[CheckpointRow] = []
         run = self.engine.run(
             head,
             input,
             cfg,
-            rows.append if exit else sink or partial(self.flusher.add, head),
+            rows.append if exit else sink,
             on_event,
             interrupt_before=before,
             interrupt_after=after,
             fork=fork,
         )
-        return self._squashed(run, rows, env) if exit else run
+        return self._squashed(run, rows, env, sink) if exit else run
 
     async def _squashed(
-        self, run: Coroutine[Any, Any, Any], rows: list[CheckpointRow], env: Envelope | None
+        self,
+        run: Coroutine[Any, Any, Any],
+        rows: list[CheckpointRow],
+        env: Envelope | None,
+        sink: RowSink,
     ) -> Any:
-        """A turn under ``durability="exit"``: its rows (collected in ``rows``) reach the
-        flusher as one at the end, also when it fails or pauses (what it did until then is
+        """A turn under ``durability="exit"``: its rows (collected in ``rows``) reach
+        ``sink`` as one at the end, also when it fails or pauses (what it did until then is
         kept, as in LangGraph)."""
         head = self.head
         mark = head.mark()
@@ -218,7 +217,7 @@ class SessionActor:
             head.collect = None
             if rows and (env is None or self._rollback_of is not env):
                 for row in head.squash(rows, records, mark):
-                    self.flusher.add(head, row)
+                    sink(row)
 
     async def run_now(
         self,
@@ -244,30 +243,28 @@ class SessionActor:
         self.head.status = "busy"
         # Its rows go to the flusher in one call as it ends: nothing can look in between.
         rows: list[CheckpointRow] = []
-        self._rows = rows
         coro = self._turn(input, cfg, None, before, after, exit=exit, sink=rows.append)
         ctx = contextvars.copy_context()
         try:
             yielded = ctx.run(_first_step, coro)
         except StopIteration as stop:
-            self._ended(failed=False)
+            self._ended(rows, failed=False)
             return stop.value
         except BaseException:
-            self._ended(failed=True)
+            self._ended(rows, failed=True)
             raise
-        self._hand_over(rows[:])  # it suspended: what it wrote so far is for the flusher now
-        rows.clear()
+        if rows:  # it suspended: what it wrote so far is for the flusher now
+            self.flusher.add_all(self.head, rows[:])
+            rows.clear()
         task = asyncio.get_running_loop().create_task(_rest(coro, yielded), context=ctx)
-        task.add_done_callback(self._ended_task)  # first: the caller resumes after it
+        task.add_done_callback(
+            partial(self._ended_task, rows)
+        )  # first: the caller resumes after it
         return await asyncio.shield(task)  # a started turn runs to the end
 
-    def _hand_over(self, rows: list[CheckpointRow]) -> None:
+    def _ended(self, rows: list[CheckpointRow], *, failed: bool) -> None:
         if rows:
             self.flusher.add_all(self.head, rows)
-
-    def _ended(self, *, failed: bool) -> None:
-        self._hand_over(self._rows)  # the turn's own list: nothing appends to it any more
-        self._rows = _NO_ROWS
         head = self.head
         head.status = "error" if failed else "interrupted" if head.next else "idle"
         self.busy = False
@@ -278,8 +275,8 @@ class SessionActor:
             else:
                 self.mailbox.nudge()
 
-    def _ended_task(self, task: asyncio.Task[Any]) -> None:
-        self._ended(failed=task.cancelled() or task.exception() is not None)
+    def _ended_task(self, rows: list[CheckpointRow], task: asyncio.Task[Any]) -> None:
+        self._ended(rows, failed=task.cancelled() or task.exception() is not None)
 
     def on_row(self, row: CheckpointRow) -> None:
         self.flusher.add(self.head, row)

@@ -144,10 +144,7 @@ class Planner:
     def apply_writes(
         self, values: dict[str, Any], results: list[TaskResult], thread_id: str, step: int
     ) -> tuple[dict[str, Any], list[str]]:
-        """A new values dict with the step's writes applied; and the keys written
-        (``values`` itself when nothing was written: a start step with an empty input)."""
-        if len(results) == 1 and not results[0].writes:
-            return values, []
+        """A new values dict with the step's writes applied; and the keys written."""
         channels = self.channels
         new = dict(values)
         changed: list[str] = []

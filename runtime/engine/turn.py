@@ -413,10 +413,7 @@ class Engine:
         tasks: list[tuple[str, float, list[str]]],
         source: str = "loop",
     ) -> None:
-        if len(results) == 1 and not results[0].writes:  # a start step with an empty input
-            new_values, changes, encoded = head.values, _NO_CHANGES, None
-        else:
-            new_values, changes, encoded = self._apply(head, step, results)
+        new_values, changes, encoded = self._apply(head, step, results)
         if self.spec.branches:
             routes = await self.plan.routes(
                 results, encoded or head.encoded(), head.thread_id, head.values, step
@@ -441,6 +438,8 @@ class Engine:
     def _apply(
         self, head: ThreadState, step: int, results: list[TaskResult]
     ) -> tuple[dict[str, Any], list[Any], bytes | None]:
+        if len(results) == 1 and not results[0].writes:  # a start step with an empty input
+            return head.values, _NO_CHANGES, None
         new_values, changed = self.plan.apply_writes(head.values, results, head.thread_id, step)
         changes = head.diff(new_values, changed)
         if not changes or not self.spec.branches:
