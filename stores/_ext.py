@@ -177,9 +177,21 @@ def register_type(
         entry = _Registered(code, encode, lambda data: user_decode(bytes(data)))
     else:
         entry = _Registered(code, *_derived(cls))
+    note_value_enum(cls)
     _by_type[cls] = entry
     _by_code[code] = cls
     _decoders[code] = entry.decode
+
+
+value_enums = False
+"""Whether an enum that compares equal to its value (``IntEnum``, ``StrEnum``) is registered
+or allowed: msgpack would store one as its plain value, and equality cannot tell."""
+
+
+def note_value_enum(cls: type) -> None:
+    global value_enums
+    if issubclass(cls, enum.Enum) and issubclass(cls, int | str | float | bytes):
+        value_enums = True
 
 
 def _derived(cls: type) -> tuple[Callable[[Any], bytes], Callable[[memoryview], Any]]:

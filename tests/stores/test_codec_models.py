@@ -40,6 +40,7 @@ from stores import (
     MemoryStore,
     SerializationError,
     SqliteStore,
+    _ext,
     _models,
     codec,
 )
@@ -459,3 +460,42 @@ async def test_an_unstorable_write_is_not_committed() -> None:
     assert "thing" not in after.values
     assert [m.id for m in after.values["messages"]] == ["1", "2"]
     assert after.next == ("node",)
+
+
+def test_values_msgpack_would_change_inside_fields_are_kept_exactly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the fast path packs a model's fields as they are only when that is exact
+    monkeypatch.setattr(_ext, "value_enums", False)
+    import datetime as dt
+    from decimal import Decimal
+    from uuid import UUID
+
+    odd = {
+        "t": (1, 2),
+        "s": {1, 2},
+        "when": dt.datetime(2026, 1, 2, 3, 4, 5),
+        "u": UUID(int=7),
+        "d": Decimal("1.50"),
+        "big": 2**80,
+        "nan": float("nan"),
+        "section": Section(title="inner"),
+    }
+    StateGraph(SchemaState)
+    for key, value in odd.items():
+        m = AIMessage("x", additional_kwargs={key: value})
+        back = roundtrip(m).additional_kwargs[key]
+        assert type(back) is type(value), key
+        if key != "nan":
+            assert back == value, key
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+
+
+def test_an_allowed_int_enum_inside_fields_keeps_its_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_ext, "value_enums", False)  # restored after: the flag is sticky
+    codec.allow_type(Level)  # equal to its value: the fast path must not flatten it
+    back = roundtrip(HumanMessage("x", additional_kwargs={"level": Level.LOW}))
+    assert type(back.additional_kwargs["level"]) is Level
