@@ -17,6 +17,7 @@ EXPECTED = {
     "Checkpoint",
     "CHECKPOINT_FORMAT",
     "register_type",
+    "allow_type",
     "SessionRuntimeError",
     "StoreError",
     "StoreUnavailableError",
