@@ -20,6 +20,7 @@ from langchain_core.runnables import Runnable
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
+import stores
 from runtime.graph import END, Send, StateGraph, add_messages
 from runtime.graph.builder import UnsupportedOptionWarning
 
@@ -137,6 +138,10 @@ def create_react_agent(
             stacklevel=2,
         )
 
+    schema = response_format[1] if isinstance(response_format, tuple) else response_format
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        # The structured response is kept in the state, so checkpoints must store its class.
+        stores.allow_type(schema)
     builtin: list[dict[str, Any]] = []
     if isinstance(tools, ToolNode):
         tool_node = tools
