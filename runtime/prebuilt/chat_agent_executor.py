@@ -179,7 +179,8 @@ def create_react_agent(
         chosen = model(state, runtime)
         if inspect.isawaitable(chosen):
             chosen = await chosen
-        return prompt_runnable(prompt) | chosen
+        composed: Runnable[Any, Any] = prompt_runnable(prompt) | chosen
+        return composed
 
     def more_steps_needed(response: BaseMessage) -> bool:
         has_calls = isinstance(response, AIMessage) and bool(response.tool_calls)
@@ -245,7 +246,7 @@ def create_react_agent(
             )
         else:
 
-            class CallModelInputSchema(state_schema):  # type: ignore[misc,valid-type]
+            class CallModelInputSchema(state_schema):  # type: ignore[misc]
                 llm_input_messages: list[AnyMessage]
 
             input_schema = CallModelInputSchema

@@ -126,7 +126,7 @@ def injected_args(tool: BaseTool) -> InjectedArgs:
         if marker:
             if isinstance(marker, InjectedState) and marker.field:
                 state[name] = marker.field
-                info = schema.model_fields.get(name)  # type: ignore[attr-defined]
+                info = getattr(schema, "model_fields", {}).get(name)
                 if info is not None and not info.is_required():
                     optional.add(name)
             else:

@@ -14,7 +14,7 @@ import inspect
 import json
 from collections.abc import Callable
 from types import UnionType
-from typing import TYPE_CHECKING, Any, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, Union, cast, get_args, get_origin, get_type_hints
 
 from langchain_core.tools.base import TOOL_MESSAGE_BLOCK_TYPES, ToolException
 
@@ -141,7 +141,7 @@ def error_content(e: Exception, flag: ErrorHandler) -> str:
     if isinstance(flag, str):
         return flag
     if callable(flag):
-        return flag(e)  # type: ignore[no-any-return]
+        return cast(Callable[[Exception], str], flag)(e)
     raise ValueError(
         "Got unexpected type of `handle_tool_error`. Expected bool, str or callable. "
         f"Received: {flag}"

@@ -125,7 +125,12 @@ def test_react_agent_async_api() -> None:
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_parallel_tool_calls(version: str) -> None:
     script = [
-        ai("", ("add", {"a": 1, "b": 2}, "p1"), ("shout", {"word": "yo"}, "p2"), ("add", {"a": 5, "b": 5}, "p3")),
+        ai(
+            "",
+            ("add", {"a": 1, "b": 2}, "p1"),
+            ("shout", {"word": "yo"}, "p2"),
+            ("add", {"a": 5, "b": 5}, "p3"),
+        ),
         AIMessage("all done", id="a1"),
     ]
 
@@ -273,7 +278,9 @@ def test_response_format(with_prompt: bool) -> None:
     assert theirs == mine
     assert mine[0]["structured_response"] == {"model": "Weather", "city": "Rome", "degrees": 21}
     seen = [[(type(m).__name__, m.content) for m in call] for call in models["ours"].seen]
-    assert seen == [[(type(m).__name__, m.content) for m in call] for call in models["langgraph"].seen]
+    assert seen == [
+        [(type(m).__name__, m.content) for m in call] for call in models["langgraph"].seen
+    ]
 
 
 def test_prompt_and_name() -> None:
@@ -312,7 +319,11 @@ def test_pre_and_post_model_hooks(version: str, hooks: str) -> None:
 
         def post(state: Any) -> dict[str, Any]:
             last = state["messages"][-1]
-            return {"messages": [AIMessage(last.content + " (checked)", id=last.id, tool_calls=last.tool_calls)]}
+            return {
+                "messages": [
+                    AIMessage(last.content + " (checked)", id=last.id, tool_calls=last.tool_calls)
+                ]
+            }
 
         return side.create_react_agent(
             model,
@@ -369,7 +380,10 @@ def test_remaining_steps_stop_the_loop_gracefully() -> None:
 
 
 def test_no_tools_agent_with_structured_response() -> None:
-    script = [AIMessage("Rome is 21", id="a1"), ai("", ("Weather", {"city": "Rome", "degrees": 21}, "s"))]
+    script = [
+        AIMessage("Rome is 21", id="a1"),
+        ai("", ("Weather", {"city": "Rome", "degrees": 21}, "s")),
+    ]
 
     def build(side: Side) -> Any:
         return side.create_react_agent(
@@ -395,7 +409,9 @@ def test_dynamic_model() -> None:
 
 def test_invalid_chat_history_fails_alike() -> None:
     def build(side: Side) -> Any:
-        return side.create_react_agent(fake_model(BASIC), tools_for(side), checkpointer=side.saver())
+        return side.create_react_agent(
+            fake_model(BASIC), tools_for(side), checkpointer=side.saver()
+        )
 
     dangling = {"messages": [HumanMessage("x", id="h"), ai("", ("add", {"a": 1, "b": 1}, "zz"))]}
     theirs, mine = both(build, [invoke(dangling)])

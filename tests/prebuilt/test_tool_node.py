@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.messages import RemoveMessage as LCRemoveMessage
-from langchain_core.tools import InjectedToolCallId, tool
+from langchain_core.tools import InjectedToolArg, InjectedToolCallId, tool
 
 from .helpers import ai, norm
 from .sides import LANGGRAPH, OURS, SIDES, Side
@@ -70,7 +70,9 @@ CALLS = ai("", ("add", {"a": 1, "b": 2}, "c1"), ("plain", {"word": "hi"}, "c2"))
             },
             id="tool-call-with-context",
         ),
-        pytest.param(lambda: {"messages": [CALLS, HumanMessage("later", id="x")]}, id="ai-not-last"),
+        pytest.param(
+            lambda: {"messages": [CALLS, HumanMessage("later", id="x")]}, id="ai-not-last"
+        ),
     ],
 )
 def test_input_shapes_and_outputs(make_input: Any) -> None:
@@ -173,7 +175,9 @@ def test_handle_tool_errors(handler: Any, calls: AIMessage) -> None:
 def test_default_invalid_argument_message_text() -> None:
     mine = OURS.invoke_node(OURS.ToolNode(basic_tools(OURS)), [ai("", ("add", {"a": "x"}, "i"))])
     assert mine[0].status == "error"
-    assert mine[0].content.startswith("Error invoking tool 'add' with kwargs {'a': 'x'} with error:")
+    assert mine[0].content.startswith(
+        "Error invoking tool 'add' with kwargs {'a': 'x'} with error:"
+    )
     assert "b: Field required" in mine[0].content
 
 
@@ -200,13 +204,14 @@ def test_sync_tools_run_in_parallel_threads() -> None:
         barrier = threading.Barrier(2, timeout=10)
 
         @tool
-        def meet(who: str) -> str:
+        def meet(who: str, barrier: Annotated[Any, InjectedToolArg] = barrier) -> str:
             """Wait for the other tool."""
             barrier.wait()
             return who
 
         out = side.invoke_node(
-            side.ToolNode([meet]), [ai("", ("meet", {"who": "a"}, "1"), ("meet", {"who": "b"}, "2"))]
+            side.ToolNode([meet]),
+            [ai("", ("meet", {"who": "a"}, "1"), ("meet", {"who": "b"}, "2"))],
         )
         assert [m.content for m in out] == ["a", "b"], side
 
@@ -246,9 +251,7 @@ def test_async_tools_run_concurrently_in_order_of_calls() -> None:
 
 def command_tools(side: Side) -> list[Any]:
     @tool
-    def goto_tool(
-        target: str, tool_call_id: Annotated[str, InjectedToolCallId]
-    ) -> Any:
+    def goto_tool(target: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> Any:
         """Update the state and go to a node."""
         return side.Command(
             update={
@@ -292,12 +295,18 @@ def command_tools(side: Side) -> list[Any]:
 @pytest.mark.parametrize(
     "calls",
     [
-        pytest.param(ai("", ("goto_tool", {"target": "a"}, "g1"), ("add", {"a": 1, "b": 1}, "a1")), id="goto-and-plain"),
+        pytest.param(
+            ai("", ("goto_tool", {"target": "a"}, "g1"), ("add", {"a": 1, "b": 1}, "a1")),
+            id="goto-and-plain",
+        ),
         pytest.param(ai("", ("no_message", {"x": 1}, "n1")), id="missing-tool-message"),
         pytest.param(ai("", ("as_list", {}, "l1")), id="list-update-with-dict-input"),
         pytest.param(ai("", ("many", {}, "m1")), id="list-of-command-and-message"),
         pytest.param(ai("", ("remove_all", {"x": 1}, "r1")), id="remove-all"),
-        pytest.param(ai("", ("to_parent", {"x": 1}, "p1"), ("to_parent", {"x": 2}, "p2")), id="parent-sends-merged"),
+        pytest.param(
+            ai("", ("to_parent", {"x": 1}, "p1"), ("to_parent", {"x": 2}, "p2")),
+            id="parent-sends-merged",
+        ),
     ],
 )
 @pytest.mark.parametrize("shape", ["dict", "list"])
@@ -319,7 +328,9 @@ def test_our_remove_message_clears_without_a_tool_message() -> None:
         return runtime.Command(update={"messages": [runtime.RemoveMessage(id="__remove_all__")]})
 
     out = OURS.invoke_node(OURS.ToolNode([clear]), {"messages": [ai("", ("clear", {"x": 1}, "c"))]})
-    assert out == [runtime.Command(update={"messages": [runtime.RemoveMessage(id="__remove_all__")]})]
+    assert out == [
+        runtime.Command(update={"messages": [runtime.RemoveMessage(id="__remove_all__")]})
+    ]
 
 
 # -- injection -----------------------------------------------------------------------------
@@ -364,7 +375,9 @@ def injected_tools(side: Side) -> list[Any]:
     @tool
     def with_runtime(x: int, runtime: side.ToolRuntime) -> str:  # type: ignore[valid-type]
         """Sees the runtime."""
-        return f"{runtime.tool_call_id}:{sorted(runtime.state)}:{[t.name for t in runtime.tools][:2]}"
+        return (
+            f"{runtime.tool_call_id}:{sorted(runtime.state)}:{[t.name for t in runtime.tools][:2]}"
+        )
 
     return [whole, one_key, optional_key, messages_only, with_store, with_id, with_runtime]
 
@@ -392,7 +405,13 @@ def test_injection_from_dict_state() -> None:
     assert theirs == mine
     contents = [m["content"] for m in mine["messages"]]
     assert contents == [
-        "1:['foo', 'messages']:1", "F2", "dflt3", "1", "stored", "id=i", "r:['foo', 'messages']:['whole', 'one_key']"
+        "1:['foo', 'messages']:1",
+        "F2",
+        "dflt3",
+        "1",
+        "stored",
+        "id=i",
+        "r:['foo', 'messages']:['whole', 'one_key']",
     ]
 
 
@@ -423,7 +442,9 @@ def test_injection_failures_from_list_input(calls: AIMessage) -> None:
 def test_model_cannot_forge_injected_arguments() -> None:
     forged = ai("", ("one_key", {"x": 1, "foo": "FORGED"}, "o"))
     theirs, mine = both(
-        lambda s: s.invoke_node(s.ToolNode(injected_tools(s)), {"messages": [forged], "foo": "real"})
+        lambda s: s.invoke_node(
+            s.ToolNode(injected_tools(s)), {"messages": [forged], "foo": "real"}
+        )
     )
     assert theirs == mine
     assert mine["messages"][0]["content"] == "real1"
