@@ -24,6 +24,7 @@ TWINS = [
     "runtime",
     "errors",
     "constants",
+    "prebuilt",
     "store.base",
     "store.memory",
     "cache.memory",

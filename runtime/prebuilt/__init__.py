@@ -12,17 +12,26 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         "pip install 'session-actors[langchain]'"
     ) from exc
 
-from ._not_built import ToolCallTransformer, ValidationNode
+from runtime._unbuilt import unbuilt
+
 from .chat_agent_executor import create_react_agent
 from .tool_node import InjectedState, InjectedStore, ToolNode, ToolRuntime, tools_condition
 
 __all__ = [
     "InjectedState",
     "InjectedStore",
-    "ToolCallTransformer",
     "ToolNode",
     "ToolRuntime",
-    "ValidationNode",
     "create_react_agent",
     "tools_condition",
 ]
+
+__getattr__ = unbuilt(
+    __name__,
+    {
+        "ValidationNode": "use ToolNode, whose default handle_tool_errors reports invalid "
+        "arguments to the model",
+        "ToolCallTransformer": "it feeds LangGraph's streaming protocol v2 'tools' channel, "
+        "which comes with issue 13",
+    },
+)
