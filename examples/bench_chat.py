@@ -11,7 +11,6 @@ conversation here and with LangGraph's own serializer (``JsonPlusSerializer``).
     python examples/bench_chat.py -S 200 --only ours  # this project's rows only
 """
 
-
 import argparse
 import asyncio
 import gc
