@@ -81,34 +81,48 @@ def merge(left: Any, right: Any, format: str | None = None) -> list[Any]:
     left = _coerce(left if isinstance(left, list) else [left])
     updates = _coerce(right if isinstance(right, list) else [right])
 
+    # The usual turn: ``left`` is this reducer's earlier result and every update is a new
+    # message. Then one C-level pass over ``left`` (the isdisjoint below) proves that no
+    # message there lacks an id or shares one with an update, and the merge is an append.
+    appendable = True
+    probe: set[Any] = {None}
+    remove_all_at = None
+    for i, m in enumerate(updates):
+        if isinstance(m, RemoveMessage):
+            appendable = False
+            if m.id == REMOVE_ALL_MESSAGES:
+                remove_all_at = i
+        elif m.id is not None:
+            if m.id in probe:  # twice in one update: the second replaces the first
+                appendable = False
+            probe.add(m.id)
+    if appendable and probe.isdisjoint(map(_id, left)):
+        _give_ids(updates)
+        return _formatted([*left, *updates], format)
+
     ids = list(map(_id, left))
     if None in ids:
         for i, m in enumerate(left):
             if m.id is None:
                 m.id = ids[i] = _fresh_id()
-
-    # True while every update is a new message without an id: it can only be appended.
-    appends_only = True
-    remove_all_at = None
-    for i, m in enumerate(updates):
-        if m.id is None:
-            m.id = _fresh_id()
-            if isinstance(m, RemoveMessage):
-                appends_only = False
-        else:
-            appends_only = False
-            if m.id == REMOVE_ALL_MESSAGES and isinstance(m, RemoveMessage):
-                remove_all_at = i
+    _give_ids(updates)  # after left's, as LangGraph does
     if remove_all_at is not None:
         return updates[remove_all_at + 1 :]  # LangGraph applies no format here
+    return _formatted(_merge_by_id(left, ids, updates), format)
 
-    merged = [*left, *updates] if appends_only else _merge_by_id(left, ids, updates)
 
+def _give_ids(messages: list[Any]) -> None:
+    for m in messages:
+        if m.id is None:
+            m.id = _fresh_id()
+
+
+def _formatted(messages: list[Any], format: str | None) -> list[Any]:
     if format == "langchain-openai":
-        return convert_to_messages(convert_to_openai_messages(merged))
+        return convert_to_messages(convert_to_openai_messages(messages))
     if format:
         raise ValueError(f"Unrecognized {format=}. Expected one of 'langchain-openai', None.")
-    return merged
+    return messages
 
 
 def _merge_by_id(left: list[Any], ids: list[Any], updates: list[Any]) -> list[Any]:
