@@ -40,6 +40,7 @@ class RunConfig:
         "metadata",
         "raw",
         "recursion_limit",
+        "stop",
         "stop_requested",
         "thread_id",
     )
@@ -65,6 +66,10 @@ class RunConfig:
         ``configurable`` keys), or ``None`` when there is none."""
         self.context: Any = None
         """``invoke(..., context=...)``: what ``runtime.context`` gives nodes."""
+        self.stop = recursion_limit
+        """The step number a turn stops before (its first step + ``recursion_limit``), set
+        as the turn starts; nodes see ``stop - step`` as the steps remaining (LangGraph's
+        ``RemainingSteps``)."""
         self.stop_requested = False
         """Set while the turn runs to make it stop at its next step boundary, keeping its
         progress (``multitask_strategy="interrupt"``)."""
