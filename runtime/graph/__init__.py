@@ -7,6 +7,7 @@ installed, and importing this package must not import it).
 
 from typing import TYPE_CHECKING, Any
 
+from .._unbuilt import unbuilt
 from . import message
 from .builder import StateGraph, UnsupportedOptionWarning
 from .message import REMOVE_ALL_MESSAGES, add_messages
@@ -38,7 +39,13 @@ __all__ = [
 ]
 
 
+_refuse = unbuilt(
+    __name__,
+    {"MessageGraph": "LangGraph deprecated it in 1.0; use StateGraph(MessagesState)"},
+)
+
+
 def __getattr__(name: str) -> Any:
     if name in ("MessagesState", "RemoveMessage"):
         return getattr(message, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _refuse(name)

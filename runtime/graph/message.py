@@ -10,7 +10,8 @@ Which behaviour a process gets is settled the first time it is needed, once:
 
 ``import runtime`` never imports langchain_core: ``add_messages`` resolves it on its first
 call, and the two names whose value depends on it are module attributes computed on first
-access (``__getattr__`` below).
+access (``__getattr__`` below). ``MessageGraph`` and ``push_message`` are not built: importing
+them fails, saying so.
 """
 
 from __future__ import annotations
@@ -18,20 +19,15 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final
+
+from .._unbuilt import unbuilt
 
 if TYPE_CHECKING:  # what the lazy names are when langchain is absent; mypy needs one type
     from ._plain_messages import MessagesState as MessagesState
     from ._plain_messages import RemoveMessage as RemoveMessage
 
-__all__ = [
-    "REMOVE_ALL_MESSAGES",
-    "MessageGraph",
-    "MessagesState",
-    "RemoveMessage",
-    "add_messages",
-    "push_message",
-]
+__all__ = ["REMOVE_ALL_MESSAGES", "MessagesState", "RemoveMessage", "add_messages"]
 
 REMOVE_ALL_MESSAGES: Final = "__remove_all__"
 """``RemoveMessage(id=REMOVE_ALL_MESSAGES)`` drops every message before it (LangGraph's id)."""
@@ -93,29 +89,25 @@ def add_messages(left: Any = None, right: Any = None, *, format: str | None = No
     return partial(_merge_with, format=format)
 
 
-def push_message(message: Any, *, state_key: str | None = "messages") -> NoReturn:
-    """Not built yet: LangGraph's ``push_message`` writes to the ``"messages"`` stream."""
-    raise NotImplementedError(
-        "push_message is not built yet in this runtime: it needs stream_mode='messages' and "
-        "writing to a state key from inside a running node; return the message from the node "
-        "instead"
-    )
-
-
-class MessageGraph:
-    """Not built: deprecated since LangGraph 1.0; use ``StateGraph(MessagesState)``."""
-
-    def __init__(self) -> None:
-        raise NotImplementedError(
-            "MessageGraph is not built in this runtime (LangGraph deprecated it in 1.0): use "
-            "StateGraph(MessagesState) and read and write state['messages']"
-        )
+_refuse = unbuilt(
+    __name__,
+    {
+        "MessageGraph": (
+            "LangGraph deprecated it in 1.0; use StateGraph(MessagesState) and read and write "
+            "state['messages']"
+        ),
+        "push_message": (
+            "it writes to stream_mode='messages' and to the state from inside a running node "
+            "(issue 11); return the message from the node meanwhile"
+        ),
+    },
+)
 
 
 def __getattr__(name: str) -> Any:
     # Each is computed once and then kept as an ordinary module global.
     if name not in ("MessagesState", "RemoveMessage"):
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return _refuse(name)
     if langchain_available():
         import langchain_core.messages
 
