@@ -1,24 +1,20 @@
-"""add_messages, MessagesState, RemoveMessage with langchain-core: LangGraph 1.2's, exactly.
+"""add_messages with langchain-core: LangGraph 1.2's results, exactly.
 
 Every merge runs through ``langgraph.graph.message.add_messages`` (the oracle) and ours on deep
-copies of the same inputs. Generated ids are uuid4s, so a run's outcomes are compared after
-replacing each generated id by ``#n`` in order of first appearance; generated ids are checked to
-be uuid4 strings and, within a result, distinct (labels are given by order of first appearance,
-so equal outcomes also mean the same messages share ids on both sides). Besides the result the
-comparison covers what the merge did to its inputs (LangGraph sets ids on the message objects it
-was given) and which result items are the very objects given (``("left", i)``/``("right", i)``).
+copies of the same inputs, compared with generated ids labelled (tests/graph/message_views.py);
+generated ids are checked to be uuid4 strings and, within a result, distinct (labels follow the
+order of first appearance, so equal outcomes also mean the same messages share ids on both
+sides). Besides the result the comparison covers what the merge did to its inputs (LangGraph
+sets ids on the message objects it was given) and which result items are the very objects given
+(``("left", i)``/``("right", i)``). Names and imports: test_graph_messages_names.py; graphs:
+test_graph_messages_graph.py.
 """
 
 from __future__ import annotations
 
 import copy
-import os
-import subprocess
-import sys
-import textwrap
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import pytest
@@ -39,67 +35,13 @@ from langchain_core.messages import (  # noqa: E402
     ToolMessage,
 )
 
-import runtime  # noqa: E402
-import runtime.graph  # noqa: E402
-from runtime.graph import message  # noqa: E402
 from runtime.graph.message import REMOVE_ALL_MESSAGES, add_messages  # noqa: E402
-from tests.graph.chat_program import chatbot_program, reducer_of  # noqa: E402
+from tests.graph.message_views import Ids, given_ids, view  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 Merge = Callable[..., Any]
 
 
 # -- running both and comparing ------------------------------------------------------------------
-
-
-class Ids:
-    """Replaces generated ids by ``#n``; checks they are fresh uuid4 strings."""
-
-    def __init__(self, given: set[Any]) -> None:
-        self.given = given
-        self.labels: dict[str, str] = {}
-
-    def __call__(self, value: Any) -> Any:
-        if value is None or value in self.given:
-            return value
-        assert isinstance(value, str), value
-        assert uuid.UUID(value).version == 4 and str(uuid.UUID(value)) == value, value
-        return self.labels.setdefault(value, f"#{len(self.labels)}")
-
-
-def given_ids(*values: Any) -> set[Any]:
-    out: set[Any] = set()
-
-    def walk(v: Any) -> None:
-        if isinstance(v, BaseMessage):
-            out.add(v.id)
-        elif isinstance(v, dict):
-            if "id" in v:
-                out.add(v["id"])
-            walk(list(v.values()))
-        elif isinstance(v, list | tuple):
-            for x in v:
-                walk(x)
-
-    walk(values)
-    out.discard(None)
-    return out
-
-
-def view(value: Any, ids: Ids, origin: dict[int, Any] | None = None) -> Any:
-    """A comparable picture of a result or input: message fields, with generated ids labelled."""
-    if isinstance(value, BaseMessage):
-        fields = value.model_dump()
-        fields["id"] = ids(value.id)
-        from_input = origin.get(id(value)) if origin is not None else None
-        return (type(value).__name__, fields, from_input)
-    if isinstance(value, list):
-        return [view(v, ids, origin) for v in value]
-    if isinstance(value, tuple):
-        return tuple(view(v, ids, origin) for v in value)
-    if isinstance(value, dict):
-        return {k: view(v, ids, origin) for k, v in value.items()}
-    return value
 
 
 def outcome(merge: Merge, left: Any, right: Any, ids: Ids, **kwargs: Any) -> Any:
@@ -494,195 +436,3 @@ def test_stored_dict_messages_and_removals_replay_as_objects() -> None:
     assert everything == []
     with pytest.raises(ValueError, match="'9'"):
         add_messages(stored_left, [{"id": "9", "type": "remove"}])
-
-
-# -- the names: lazy, langchain's when available ---------------------------------------------------
-
-
-def test_names_are_langchains() -> None:
-    assert message.RemoveMessage is RemoveMessage
-    assert runtime.RemoveMessage is RemoveMessage
-    assert runtime.graph.RemoveMessage is RemoveMessage
-    assert runtime.MessagesState is message.MessagesState is runtime.graph.MessagesState
-    assert runtime.add_messages is add_messages
-    assert REMOVE_ALL_MESSAGES == lg_message.REMOVE_ALL_MESSAGES
-
-
-def test_messages_state_matches_langgraphs() -> None:
-    from typing import get_type_hints
-
-    ours = get_type_hints(message.MessagesState, include_extras=True)["messages"]
-    theirs = get_type_hints(lg_message.MessagesState, include_extras=True)["messages"]
-    assert ours.__origin__ == theirs.__origin__  # list[AnyMessage]
-    assert ours.__metadata__ == (add_messages,)
-    assert message.MessagesState.__required_keys__ == lg_message.MessagesState.__required_keys__
-
-
-def test_not_built_names_fail_loudly() -> None:
-    with pytest.raises(ImportError, match=r"push_message.*not built yet"):
-        from runtime.graph.message import push_message  # noqa: F401
-    with pytest.raises(ImportError, match=r"MessageGraph.*not built yet"):
-        from runtime.graph.message import MessageGraph
-    with pytest.raises(ImportError, match=r"langgraph\.graph\.MessageGraph.*not built yet"):
-        from runtime.graph import MessageGraph  # noqa: F401
-    with pytest.raises(AttributeError):
-        message.NoSuchName  # noqa: B018
-
-
-def run_python(code: str) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
-def test_import_runtime_does_not_import_langchain() -> None:
-    out = run_python(
-        """
-        import sys
-        import runtime, runtime.graph, runtime.graph.message
-        from runtime import StateGraph, add_messages
-        from runtime.graph import REMOVE_ALL_MESSAGES
-        before = sorted(m for m in sys.modules if m.startswith("langchain"))
-        from runtime import RemoveMessage
-        after = RemoveMessage.__module__
-        print(before, after)
-        """
-    )
-    assert out == "[] langchain_core.messages.modifier"
-
-
-def test_without_langchain_messages_stay_dicts() -> None:
-    out = run_python(
-        """
-        import sys
-        sys.modules["langchain_core"] = None  # makes it unimportable
-        import runtime
-        from runtime import MessagesState, RemoveMessage, add_messages
-        from runtime.graph import _plain_messages
-        assert RemoveMessage is _plain_messages.RemoveMessage
-        assert MessagesState is _plain_messages.MessagesState
-        out = add_messages([("user", "hi")], ["there"])
-        assert [type(m).__name__ for m in out] == ["dict", "dict"], out
-        assert [m["role"] for m in out] == ["user", "user"]
-        out = add_messages(out, [RemoveMessage(out[0]["id"])])
-        assert [m["content"] for m in out] == ["there"], out
-        try:
-            add_messages(format="langchain-openai")
-        except ImportError as exc:
-            assert "langchain-core" in str(exc)
-        else:
-            raise AssertionError("format='langchain-openai' without langchain")
-        print(sorted(m for m, mod in sys.modules.items() if m.startswith("langchain") and mod))
-        """
-    )
-    assert out == "[]"
-
-
-# -- graph level: a MessagesState chatbot through runtime.StateGraph and LangGraph's -------------
-
-
-class _Ours:
-    MessagesState = message.MessagesState
-    RemoveMessage = message.RemoveMessage
-    StateGraph = runtime.StateGraph
-    START, END = runtime.START, runtime.END
-
-    @staticmethod
-    def saver() -> Any:
-        from stores.memory import InMemorySaver
-
-        return InMemorySaver()
-
-
-class _Theirs:
-    from langgraph.graph import END, START, MessagesState, StateGraph
-
-    RemoveMessage = RemoveMessage
-
-    @staticmethod
-    def saver() -> Any:
-        from langgraph.checkpoint.memory import InMemorySaver
-
-        return InMemorySaver()
-
-
-def run_chatbot(ns: Any, inputs: list[Any]) -> list[Any]:
-    graph = chatbot_program(ns)
-    out: list[Any] = []
-    try:
-        for value in inputs:
-            out.append(graph.invoke(copy.deepcopy(value)))
-            out.append(list(graph.stream(copy.deepcopy(value), stream_mode="values")))
-    finally:
-        close = getattr(graph, "close", None)
-        if close is not None:
-            close()
-    return out
-
-
-CHAT_INPUTS = [
-    {"messages": [("user", "hi")]},
-    {"messages": "hello"},
-    {"messages": [{"role": "user", "content": "q", "id": "given"}, HumanMessage("again")]},
-]
-
-
-def test_each_side_merges_with_its_own_reducer() -> None:
-    assert reducer_of(chatbot_program(_Theirs)) is lg_message.add_messages
-    ours = chatbot_program(_Ours)
-    try:
-        assert reducer_of(ours) is add_messages
-    finally:
-        ours.close()
-
-
-def test_chatbot_graph_matches_langgraph() -> None:
-    given = given_ids(CHAT_INPUTS)
-    theirs = view(run_chatbot(_Theirs, CHAT_INPUTS), Ids(given))
-    ours = view(run_chatbot(_Ours, CHAT_INPUTS), Ids(given))
-    assert ours == theirs
-
-
-def test_chatbot_messages_are_objects_users_can_print(capsys: pytest.CaptureFixture[str]) -> None:
-    out = run_chatbot(_Ours, CHAT_INPUTS[:1])[0]
-    for m in out["messages"]:
-        m.pretty_print()
-    printed = capsys.readouterr().out
-    assert "Ai Message" in printed and "echo: hi" in printed
-
-
-def run_session(ns: Any) -> list[Any]:
-    """Turns on one thread with a checkpointer, a removal sent as input, and the stored state."""
-    graph = chatbot_program(ns, ns.saver())
-    config = {"configurable": {"thread_id": "chat"}}
-    out: list[Any] = []
-    try:
-        for value in CHAT_INPUTS:
-            out.append(graph.invoke(copy.deepcopy(value), config))
-        second = graph.get_state(config).values["messages"][1]
-        out.append(graph.invoke({"messages": [ns.RemoveMessage(id=second.id), "after"]}, config))
-        restart = [ns.RemoveMessage(id=REMOVE_ALL_MESSAGES), "fresh start"]
-        out.append(graph.invoke({"messages": restart}, config))
-        out.append(graph.get_state(config).values)
-        out.append([s.values for s in graph.get_state_history(config)])
-    finally:
-        close = getattr(graph, "close", None)
-        if close is not None:
-            close()
-    return out
-
-
-def test_chatbot_session_matches_langgraph() -> None:
-    given = given_ids(CHAT_INPUTS)
-    theirs = view(run_session(_Theirs), Ids(given))
-    ours = view(run_session(_Ours), Ids(given))
-    assert ours == theirs
-    assert len(theirs[-1]) > 10  # the history really is a conversation
