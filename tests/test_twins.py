@@ -19,6 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 TWINS = [
+    "graph",
+    "graph.message",
     "types",
     "config",
     "runtime",
