@@ -103,11 +103,13 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # LangChain's classes when langchain-core is installed: looked up on first use, so that
-    # importing runtime does not import langchain_core.
-    if name in ("MessagesState", "RemoveMessage"):
-        import runtime.graph
+if not TYPE_CHECKING:  # so that mypy flags a name that is not built
 
-        return getattr(runtime.graph, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        # LangChain's classes when langchain-core is installed: looked up on first use, so that
+        # importing runtime does not import langchain_core.
+        if name in ("MessagesState", "RemoveMessage"):
+            import runtime.graph
+
+            return getattr(runtime.graph, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

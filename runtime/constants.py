@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ._unbuilt import unbuilt
 from .graph.spec import END, START
@@ -15,6 +15,7 @@ TAG_HIDDEN: Final = "langsmith:hidden"
 """A node tagged with it is hidden from tracing and ``"debug"`` streams."""
 
 _INTERNAL = "an engine internal of LangGraph's, with no counterpart here"
-__getattr__ = unbuilt(
-    __name__, {"CONF": _INTERNAL, "CONFIG_KEY_CHECKPOINTER": _INTERNAL, "TASKS": _INTERNAL}
-)
+if not TYPE_CHECKING:  # so that mypy flags a name that is not built
+    __getattr__ = unbuilt(
+        __name__, {"CONF": _INTERNAL, "CONFIG_KEY_CHECKPOINTER": _INTERNAL, "TASKS": _INTERNAL}
+    )

@@ -24,6 +24,8 @@ A node's own exception reaches the caller as itself (not wrapped), with a note
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from runtime._unbuilt import unbuilt
 from stores.errors import (
     CorruptCheckpointError,
@@ -106,21 +108,22 @@ class ThreadArchivedError(SessionRuntimeError):
 
 
 _INTERNAL = "an engine internal of LangGraph's, with no counterpart here"
-__getattr__ = unbuilt(
-    __name__,
-    {
-        "NodeInterrupt": "raising it to pause is deprecated in LangGraph; call interrupt(value)",
-        "GraphInterrupt": "interrupt() pauses without an exception the caller could catch",
-        "ParentCommand": "subgraphs come with issue 13",
-        "NodeTimeoutError": "step timeouts come with issue 12",
-        "NodeCancelledError": _INTERNAL,
-        "NodeError": _INTERNAL,
-        "GraphBubbleUp": _INTERNAL,
-        "GraphDrained": _INTERNAL,
-        "EmptyChannelError": _INTERNAL,
-        "TaskNotFound": _INTERNAL,
-        "UnknownInterruptError": _INTERNAL,
-        "ErrorCode": _INTERNAL,
-        "is_invalid_resume": _INTERNAL,
-    },
-)
+if not TYPE_CHECKING:  # so that mypy flags a name that is not built
+    __getattr__ = unbuilt(
+        __name__,
+        {
+            "NodeInterrupt": "raising it is deprecated in LangGraph; call interrupt(value)",
+            "GraphInterrupt": "interrupt() pauses without an exception the caller could catch",
+            "ParentCommand": "subgraphs come with issue 13",
+            "NodeTimeoutError": "step timeouts come with issue 12",
+            "NodeCancelledError": _INTERNAL,
+            "NodeError": _INTERNAL,
+            "GraphBubbleUp": _INTERNAL,
+            "GraphDrained": _INTERNAL,
+            "EmptyChannelError": _INTERNAL,
+            "TaskNotFound": _INTERNAL,
+            "UnknownInterruptError": _INTERNAL,
+            "ErrorCode": _INTERNAL,
+            "is_invalid_resume": _INTERNAL,
+        },
+    )

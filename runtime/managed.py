@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._unbuilt import unbuilt
 
 __all__: list[str] = []
 
 _WHY = "managed values come with issue 13; a node can count steps in its own state meanwhile"
-__getattr__ = unbuilt(__name__, {"RemainingSteps": _WHY, "IsLastStep": _WHY})
+if not TYPE_CHECKING:  # so that mypy flags a name that is not built
+    __getattr__ = unbuilt(__name__, {"RemainingSteps": _WHY, "IsLastStep": _WHY})

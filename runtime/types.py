@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from stores import Store
 
@@ -36,31 +36,32 @@ Checkpointer = Store | bool | None
 """What ``compile(checkpointer=...)`` takes: a store (``None``: none)."""
 
 _ISSUE_13 = "node policies and the other LangGraph 1.2 graph features come with issue 13"
-__getattr__ = unbuilt(
-    __name__,
-    {
-        "RetryPolicy": _ISSUE_13,
-        "CachePolicy": _ISSUE_13,
-        "TimeoutPolicy": _ISSUE_13,
-        "TracePolicy": _ISSUE_13,
-        "Overwrite": _ISSUE_13,
-        "StateUpdate": _ISSUE_13,
-        "PregelExecutableTask": "an engine internal of LangGraph's",
-        "ensure_valid_checkpointer": "an engine internal of LangGraph's",
-        "omit_payload": "an engine internal of LangGraph's",
-        "GraphOutput": "stream(version='v2') comes with issue 13",
-        "StreamPart": "stream(version='v2') comes with issue 13",
-        "ValuesStreamPart": "stream(version='v2') comes with issue 13",
-        "UpdatesStreamPart": "stream(version='v2') comes with issue 13",
-        "MessagesStreamPart": "stream(version='v2') comes with issue 13",
-        "CustomStreamPart": "stream(version='v2') comes with issue 13",
-        "DebugStreamPart": "stream(version='v2') comes with issue 13",
-        "TasksStreamPart": "stream(version='v2') comes with issue 13",
-        "CheckpointStreamPart": "stream(version='v2') comes with issue 13",
-        "CheckpointPayload": "the 'checkpoints' stream mode comes with issue 13",
-        "CheckpointTask": "the 'checkpoints' stream mode comes with issue 13",
-        "TaskPayload": "the 'tasks' stream mode comes with issue 13",
-        "TaskResultPayload": "the 'tasks' stream mode comes with issue 13",
-        "DebugPayload": "typed 'debug' payloads come with issue 13",
-    },
-)
+if not TYPE_CHECKING:  # so that mypy flags a name that is not built
+    __getattr__ = unbuilt(
+        __name__,
+        {
+            "RetryPolicy": _ISSUE_13,
+            "CachePolicy": _ISSUE_13,
+            "TimeoutPolicy": _ISSUE_13,
+            "TracePolicy": _ISSUE_13,
+            "Overwrite": _ISSUE_13,
+            "StateUpdate": _ISSUE_13,
+            "PregelExecutableTask": "an engine internal of LangGraph's",
+            "ensure_valid_checkpointer": "an engine internal of LangGraph's",
+            "omit_payload": "an engine internal of LangGraph's",
+            "GraphOutput": "stream(version='v2') comes with issue 13",
+            "StreamPart": "stream(version='v2') comes with issue 13",
+            "ValuesStreamPart": "stream(version='v2') comes with issue 13",
+            "UpdatesStreamPart": "stream(version='v2') comes with issue 13",
+            "MessagesStreamPart": "stream(version='v2') comes with issue 13",
+            "CustomStreamPart": "stream(version='v2') comes with issue 13",
+            "DebugStreamPart": "stream(version='v2') comes with issue 13",
+            "TasksStreamPart": "stream(version='v2') comes with issue 13",
+            "CheckpointStreamPart": "stream(version='v2') comes with issue 13",
+            "CheckpointPayload": "the 'checkpoints' stream mode comes with issue 13",
+            "CheckpointTask": "the 'checkpoints' stream mode comes with issue 13",
+            "TaskPayload": "the 'tasks' stream mode comes with issue 13",
+            "TaskResultPayload": "the 'tasks' stream mode comes with issue 13",
+            "DebugPayload": "typed 'debug' payloads come with issue 13",
+        },
+    )

@@ -45,7 +45,9 @@ _refuse = unbuilt(
 )
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("MessagesState", "RemoveMessage"):
-        return getattr(message, name)
-    return _refuse(name)
+if not TYPE_CHECKING:  # so that mypy flags a name that is not built
+
+    def __getattr__(name: str) -> Any:
+        if name in ("MessagesState", "RemoveMessage"):
+            return getattr(message, name)
+        return _refuse(name)

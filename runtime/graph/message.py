@@ -104,19 +104,23 @@ _refuse = unbuilt(
 )
 
 
-def __getattr__(name: str) -> Any:
-    # Each is computed once and then kept as an ordinary module global.
-    if name not in ("MessagesState", "RemoveMessage"):
-        return _refuse(name)
-    if langchain_available():
-        import langchain_core.messages
+if not TYPE_CHECKING:  # so that mypy flags a name that is not built
 
-        from . import _lc_messages
+    def __getattr__(name: str) -> Any:
+        # Each is computed once and then kept as an ordinary module global.
+        if name not in ("MessagesState", "RemoveMessage"):
+            return _refuse(name)
+        if langchain_available():
+            import langchain_core.messages
 
-        value = getattr(_lc_messages if name == "MessagesState" else langchain_core.messages, name)
-    else:
-        from . import _plain_messages
+            from . import _lc_messages
 
-        value = getattr(_plain_messages, name)
-    globals()[name] = value
-    return value
+            value = getattr(
+                _lc_messages if name == "MessagesState" else langchain_core.messages, name
+            )
+        else:
+            from . import _plain_messages
+
+            value = getattr(_plain_messages, name)
+        globals()[name] = value
+        return value

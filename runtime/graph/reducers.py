@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 __all__ = ["REMOVE_ALL_MESSAGES", "MessagesState", "RemoveMessage", "add_messages"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("MessagesState", "RemoveMessage"):
-        return getattr(message, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if not TYPE_CHECKING:  # so that mypy flags a name that is not built
+
+    def __getattr__(name: str) -> Any:
+        if name in ("MessagesState", "RemoveMessage"):
+            return getattr(message, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,6 +12,8 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         "pip install 'session-actors[langchain]'"
     ) from exc
 
+from typing import TYPE_CHECKING
+
 from runtime._unbuilt import unbuilt
 
 from .chat_agent_executor import create_react_agent
@@ -26,12 +28,13 @@ __all__ = [
     "tools_condition",
 ]
 
-__getattr__ = unbuilt(
-    __name__,
-    {
-        "ValidationNode": "use ToolNode, whose default handle_tool_errors reports invalid "
-        "arguments to the model",
-        "ToolCallTransformer": "it feeds LangGraph's streaming protocol v2 'tools' channel, "
-        "which comes with issue 13",
-    },
-)
+if not TYPE_CHECKING:  # so that mypy flags a name that is not built
+    __getattr__ = unbuilt(
+        __name__,
+        {
+            "ValidationNode": "use ToolNode, whose default handle_tool_errors reports invalid "
+            "arguments to the model",
+            "ToolCallTransformer": "it feeds LangGraph's streaming protocol v2 'tools' channel, "
+            "which comes with issue 13",
+        },
+    )

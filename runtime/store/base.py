@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from runtime._unbuilt import unbuilt
 from runtime.memory import Item
 from runtime.memory import Memory as BaseStore
@@ -27,4 +29,5 @@ _UNBUILT = {
     "tokenize_path": _SEMANTIC,
     "IndexConfig": _SEMANTIC,
 }
-__getattr__ = unbuilt(__name__, _UNBUILT)
+if not TYPE_CHECKING:  # so that mypy flags a name that is not built
+    __getattr__ = unbuilt(__name__, _UNBUILT)

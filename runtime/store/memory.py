@@ -8,6 +8,8 @@ graph, comes with issue 13: those names raise ``AttributeError`` until then.)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from runtime._unbuilt import unbuilt
 from runtime.memory import Item
 from runtime.memory import Memory as BaseStore
@@ -17,4 +19,5 @@ from . import base
 
 __all__ = ["BaseStore", "InMemoryStore", "Item"]
 
-__getattr__ = unbuilt(__name__, dict(base._UNBUILT))
+if not TYPE_CHECKING:  # so that mypy flags a name that is not built
+    __getattr__ = unbuilt(__name__, dict(base._UNBUILT))
