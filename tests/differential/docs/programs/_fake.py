@@ -83,9 +83,12 @@ class FakeChatModel(GenericFakeChatModel):
             yield chunk
 
 
-def chat_model(*replies: AIMessage | str) -> FakeChatModel:
-    """The stand-in for ``init_chat_model(...)`` / ``ChatAnthropic(...)``: these replies, in order."""
-    return FakeChatModel(messages=iter(list(replies)))
+def chat_model(*replies: AIMessage | str, **kwargs: Any) -> FakeChatModel:
+    """The stand-in for ``init_chat_model(...)`` / ``ChatAnthropic(...)``: these replies, in order.
+
+    ``kwargs`` are the model's own (``tags=["joke"]``), as the docs pass them.
+    """
+    return FakeChatModel(messages=iter(list(replies)), **kwargs)
 
 
 def call(name: str, args: dict[str, Any], id: str) -> dict[str, Any]:
