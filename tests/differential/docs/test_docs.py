@@ -14,6 +14,7 @@ Programs that cannot match yet are strict xfails in ``XFAIL`` naming what differ
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from runtime.api.compiled import STREAM_MODES
+
 from .normalise import normalise
 from .port import SED, port
 
@@ -32,10 +35,68 @@ ROOT = HERE.parents[2]
 PROGRAM_DIR = HERE / "programs"
 PROGRAMS = sorted(p.stem for p in PROGRAM_DIR.glob("*.py") if not p.name.startswith("_"))
 
+# Differences found in this project (see the report in README-snippet / the lead's notes):
+_DEFAULT_STREAM_MODE = (
+    "graph.stream() without stream_mode streams 'values' here; LangGraph's compiled "
+    "StateGraph streams 'updates' (langgraph/graph/state.py passes stream_mode='updates'; "
+    "ours: runtime/api/compiled.py astream default)"
+)
+_RESUME_VALUES = (
+    "stream_mode='values' on a resume (Command(resume=...) or None input): LangGraph first "
+    "emits the saved state, then each step's; here the saved state is not emitted"
+)
+_PYDANTIC_SCHEMA = (
+    "a pydantic BaseModel as state_schema is refused here (GraphDefinitionError from "
+    "runtime/graph/schema.py inspect_schema); LangGraph validates node inputs with it"
+)
+
 # name -> why the ported program does not print what LangGraph prints (yet)
-XFAIL: dict[str, str] = {}
+XFAIL: dict[str, str] = {
+    "chatbot_basic": _DEFAULT_STREAM_MODE,
+    "chatbot_tools": _DEFAULT_STREAM_MODE,
+    "stream_graph_state": _DEFAULT_STREAM_MODE,
+    "agent_human_in_the_loop": _DEFAULT_STREAM_MODE,
+    "chatbot_human_in_the_loop": _RESUME_VALUES,
+    "chatbot_custom_state": _RESUME_VALUES,
+    "chatbot_time_travel": _RESUME_VALUES + " (replaying from a checkpoint too)",
+    "hitl_static_interrupts": _RESUME_VALUES + "; and with interrupt_before and nodes "
+    "returning None, LangGraph emits the input step's values before step_1 while this "
+    "project emits them once, after step_2, when the breakpoint is reached",
+    "memory_checkpoints": "checkpointer.delete_thread(id) is a coroutine here "
+    "(stores/memory.py, stores/sqlite.py: 'never awaited', the thread stays), sync in "
+    "LangGraph; and get_state_history's PregelTask.result is None here where LangGraph "
+    "gives the finished task's writes",
+    "state_pydantic": _PYDANTIC_SCHEMA,
+}
 # name -> why the SqliteSaver variant differs where the InMemorySaver one does not
 XFAIL_SQLITE: dict[str, str] = {}
+
+# Conditional xfails for features other work is building; they turn into plain cases (strict:
+# a pass is required) as soon as the feature is on the path.
+_HAS_MESSAGE_MODULE = importlib.util.find_spec("runtime.graph.message") is not None
+_STREAMS_MESSAGES = "messages" in STREAM_MODES
+
+
+# Programs that give add_messages (MessagesState) dicts or strings and read them back as
+# message objects: the coercion comes with runtime.graph.message.
+_NEEDS_COERCION = {
+    "agent_basic",
+    "agent_tool_state",
+    "memory_delete_messages",
+    "tool_node_workflow",
+}
+
+
+def _pending(name: str) -> str | None:
+    text = (PROGRAM_DIR / f"{name}.py").read_text()
+    if "langgraph.graph.message" in text and not _HAS_MESSAGE_MODULE:
+        return "runtime.graph.message (LangGraph's langgraph.graph.message) is not built yet"
+    if name in _NEEDS_COERCION and not _HAS_MESSAGE_MODULE:
+        return "add_messages does not turn dicts/strings into LangChain messages yet"
+    if re.search(r"stream_mode=(\[[^]]*)?\"messages\"", text) and not _STREAMS_MESSAGES:
+        return 'stream_mode="messages" is not built yet'
+    return None
+
 
 _IN_MEMORY = re.compile(r"\b(?:InMemorySaver|MemorySaver)\(\)")
 
@@ -128,12 +189,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Run]]:
 
 
 def _params(xfail: dict[str, str], names: list[str]) -> list[object]:
-    return [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=xfail[n]))
-        if n in xfail
-        else n
-        for n in names
-    ]
+    out: list[object] = []
+    for n in names:
+        reason = _pending(n) or xfail.get(n)
+        mark = () if reason is None else pytest.mark.xfail(strict=True, reason=reason)
+        out.append(pytest.param(n, marks=mark))
+    return out
 
 
 def _compare(reference: Run, run: Run) -> None:
@@ -167,7 +228,8 @@ def test_sed_is_the_port(name: str) -> None:
         ["sed", "-E", SED, str(path)], capture_output=True, text=True, check=True
     ).stdout
     assert by_sed == port(path.read_text())
-    assert "langgraph" not in re.sub(r"#.*", "", by_sed), "an import the port missed"
+    code = re.sub(r"#.*", "", by_sed)
+    assert not re.search(r"\blanggraph\b(?!_)", code), "a langgraph name the port missed"
 
 
 def test_port_rewrites() -> None:

@@ -31,10 +31,10 @@ class FakeChatModel(GenericFakeChatModel):
     ``stream_mode="messages"`` ends up with the same message as one invoked directly.
     """
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> FakeChatModel:  # type: ignore[override]
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> FakeChatModel:
         return self
 
-    def with_structured_output(self, schema: Any, **kwargs: Any) -> Runnable[Any, Any]:  # type: ignore[override]
+    def with_structured_output(self, schema: Any, **kwargs: Any) -> Runnable[Any, Any]:
         def parse(_input: Any) -> Any:
             reply = next(self.messages)
             text = reply if isinstance(reply, str) else str(reply.content)
@@ -45,7 +45,7 @@ class FakeChatModel(GenericFakeChatModel):
 
         return RunnableLambda(parse)
 
-    def _stream(  # type: ignore[override]
+    def _stream(
         self,
         messages: list[BaseMessage],
         stop: list[str] | None = None,
