@@ -29,6 +29,7 @@ from pathlib import Path
 
 PRELOAD = {
     "langgraph": [
+        "langgraph.checkpoint.sqlite",
         "langgraph.graph",
         "langgraph.prebuilt",
         "langgraph.types",

@@ -5,9 +5,10 @@ with only its chat model scripted (``programs/_fake.py``). The original runs aga
 LangGraph; :func:`port.port` of its text (the README's ``sed``) runs against this project;
 both in fresh child processes (``runner.py``) with the same environment. Their stdout,
 after :func:`normalise.normalise`, and their exit statuses must be equal. A program whose
-ported text uses ``InMemorySaver()`` runs a third time with ``SqliteSaver("checkpoints.db")``
-in its place (ported side only: LangGraph's ``SqliteSaver`` takes a connection, ours a
-path, so the same text cannot feed both) and must print the same again.
+text uses ``InMemorySaver()`` also runs with
+``SqliteSaver(sqlite3.connect("checkpoints.db", check_same_thread=False))`` in its place,
+on both sides (the variant is a LangGraph program, ported by the same sed), and the two
+must print the same again.
 
 Programs that cannot match yet are strict xfails in ``XFAIL`` naming what differs.
 """
@@ -99,14 +100,19 @@ def _pending(name: str) -> str | None:
 
 
 _IN_MEMORY = re.compile(r"\b(?:InMemorySaver|MemorySaver)\(\)")
+_SQLITE_SAVER = 'SqliteSaver(sqlite3.connect("checkpoints.db", check_same_thread=False))'
 
 
-def sqlite_variant(ported: str) -> str | None:
-    """``ported`` with its in-memory checkpointer replaced by a SQLite file, or None."""
-    if not _IN_MEMORY.search(ported):
+def sqlite_variant(original: str) -> str | None:
+    """``original`` with its in-memory checkpointer replaced by a SQLite file, or None.
+
+    Written as LangGraph's docs do (``SqliteSaver(sqlite3.connect(...))``), so the variant
+    is itself a LangGraph program, and the sed ports it like any other.
+    """
+    if not _IN_MEMORY.search(original):
         return None
-    body = _IN_MEMORY.sub('SqliteSaver("checkpoints.db")', ported)
-    return "from stores.sqlite import SqliteSaver\n" + body
+    body = _IN_MEMORY.sub(_SQLITE_SAVER, original)
+    return "import sqlite3\nfrom langgraph.checkpoint.sqlite import SqliteSaver\n" + body
 
 
 @dataclass(frozen=True)
@@ -150,16 +156,24 @@ def _read(outdir: Path, name: str) -> Run:
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Run]]:
     """Every program on every side, the sides in parallel: {side: {name: Run}}."""
     base = tmp_path_factory.mktemp("docs")
-    jobs: dict[str, tuple[str, list[Path]]] = {"langgraph": ("langgraph", [])}
-    jobs["ours"] = ("ours", [])
-    jobs["sqlite"] = ("ours", [])
+    jobs: dict[str, tuple[str, list[Path]]] = {
+        "langgraph": ("langgraph", []),
+        "ours": ("ours", []),
+        "langgraph-sqlite": ("langgraph", []),
+        "sqlite": ("ours", []),
+    }
     for side in jobs:
         (base / side).mkdir()
         (base / f"{side}-out").mkdir()
     for name in PROGRAMS:
         original = (PROGRAM_DIR / f"{name}.py").read_text()
-        ported = port(original)
-        texts = {"langgraph": original, "ours": ported, "sqlite": sqlite_variant(ported)}
+        with_sqlite = sqlite_variant(original)
+        texts = {
+            "langgraph": original,
+            "ours": port(original),
+            "langgraph-sqlite": with_sqlite,
+            "sqlite": None if with_sqlite is None else port(with_sqlite),
+        }
         for side, text in texts.items():
             if text is not None:
                 path = base / side / f"{name}.py"
@@ -209,14 +223,12 @@ def test_program(runs: dict[str, dict[str, Run]], name: str) -> None:
     _compare(runs["langgraph"][name], runs["ours"][name])
 
 
-_SQLITE_PROGRAMS = [
-    n for n in PROGRAMS if sqlite_variant(port((PROGRAM_DIR / f"{n}.py").read_text()))
-]
+_SQLITE_PROGRAMS = [n for n in PROGRAMS if sqlite_variant((PROGRAM_DIR / f"{n}.py").read_text())]
 
 
 @pytest.mark.parametrize("name", _params({**XFAIL, **XFAIL_SQLITE}, _SQLITE_PROGRAMS))
 def test_program_sqlite(runs: dict[str, dict[str, Run]], name: str) -> None:
-    _compare(runs["langgraph"][name], runs["sqlite"][name])
+    _compare(runs["langgraph-sqlite"][name], runs["sqlite"][name])
 
 
 @pytest.mark.skipif(shutil.which("sed") is None, reason="needs sed")
