@@ -1,0 +1,122 @@
+"""Scripted stand-ins for what LangGraph's documentation calls over the network.
+
+Each program of the corpus imports this one module on both sides (LangGraph's run and the
+ported run), so the chat model is the very same object in both: a
+``GenericFakeChatModel`` that answers with a script instead of Anthropic or OpenAI.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
+from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.tools import BaseTool
+
+__all__ = ["FakeChatModel", "TavilySearch", "call", "chat_model", "tool_ai"]
+
+
+class FakeChatModel(GenericFakeChatModel):
+    """Answers with the scripted replies in order, whatever it is asked.
+
+    ``bind_tools`` returns the model itself (the script already knows which tools it
+    calls); ``with_structured_output(schema)`` takes the next reply's content as JSON and
+    gives it back as ``schema`` (a pydantic class) or as the dict. Streaming yields the
+    content word by word, then the tool calls as one chunk, so a model streamed by
+    ``stream_mode="messages"`` ends up with the same message as one invoked directly.
+    """
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> FakeChatModel:
+        return self
+
+    def with_structured_output(self, schema: Any, **kwargs: Any) -> Runnable[Any, Any]:
+        def parse(_input: Any) -> Any:
+            reply = next(self.messages)
+            text = reply if isinstance(reply, str) else str(reply.content)
+            data = json.loads(text)
+            if hasattr(schema, "model_validate"):
+                return schema.model_validate(data)
+            return data
+
+        return RunnableLambda(parse)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        message = self._generate(messages, stop=stop, **kwargs).generations[0].message
+        assert isinstance(message, AIMessage)
+        content = str(message.content)
+        tokens = [t for t in re.split(r"(\s)", content) if t] if content else []
+        for token in tokens:
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token, id=message.id))
+            if run_manager:
+                run_manager.on_llm_new_token(token, chunk=chunk)
+            yield chunk
+        if message.tool_calls:
+            chunk = ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content="",
+                    id=message.id,
+                    tool_call_chunks=[
+                        {
+                            "name": c["name"],
+                            "args": json.dumps(c["args"]),
+                            "id": c["id"],
+                            "index": i,
+                            "type": "tool_call_chunk",
+                        }
+                        for i, c in enumerate(message.tool_calls)
+                    ],
+                )
+            )
+            if run_manager:
+                run_manager.on_llm_new_token("", chunk=chunk)
+            yield chunk
+
+
+def chat_model(*replies: AIMessage | str, **kwargs: Any) -> FakeChatModel:
+    """The stand-in for ``init_chat_model(...)`` / ``ChatAnthropic(...)``: these replies, in order.
+
+    ``kwargs`` are the model's own (``tags=["joke"]``), as the docs pass them.
+    """
+    return FakeChatModel(messages=iter(list(replies)), **kwargs)
+
+
+def call(name: str, args: dict[str, Any], id: str) -> dict[str, Any]:
+    """One tool call, with a fixed id (a real model's ids are random)."""
+    return {"name": name, "args": args, "id": id, "type": "tool_call"}
+
+
+def tool_ai(*calls: dict[str, Any], content: str = "") -> AIMessage:
+    """An AI reply asking for ``calls``."""
+    return AIMessage(content=content, tool_calls=list(calls))
+
+
+class TavilySearch(BaseTool):
+    """Stands in for ``langchain_tavily.TavilySearch``: same name, canned results, no network."""
+
+    name: str = "tavily_search"
+    description: str = "A search engine. Input should be a search query."
+    max_results: int = 2
+
+    def _run(self, query: str, **kwargs: Any) -> dict[str, Any]:
+        return {
+            "query": query,
+            "results": [
+                {
+                    "title": f"Result {i + 1} for {query}",
+                    "url": f"https://example.com/{i + 1}",
+                    "content": "LangGraph is a library for building stateful agents.",
+                }
+                for i in range(self.max_results)
+            ],
+        }
