@@ -5,7 +5,7 @@
     sed -E "$SED" program.py > ported.py
 
 LangGraph's checkpointers become ``stores`` (``langgraph.checkpoint.memory`` ->
-``stores.memory``, ``langgraph.checkpoint.sqlite`` -> ``stores.sqlite``); every other
+``stores.memory``, ``langgraph.checkpoint.sqlite[.aio]`` -> ``stores.sqlite``); every other
 ``langgraph.X`` becomes ``runtime.X``; ``from langgraph import`` becomes
 ``from runtime import``. :func:`port` applies the very same expressions with Python's
 ``re`` (they use nothing on which ERE and ``re`` differ); a test runs real ``sed -E`` over
@@ -19,7 +19,7 @@ import re
 __all__ = ["SED", "port"]
 
 SED = (
-    r"s/\blanggraph\.checkpoint\.(memory|sqlite)\b/stores.\1/g;"
+    r"s/\blanggraph\.checkpoint\.(memory|sqlite)(\.aio)?\b/stores.\1/g;"
     r" s/\blanggraph\./runtime./g;"
     r" s/\bfrom langgraph import\b/from runtime import/g"
 )

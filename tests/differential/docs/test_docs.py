@@ -244,9 +244,15 @@ def test_sed_is_the_port(name: str) -> None:
     assert not re.search(r"\blanggraph\b(?!_)", code), "a langgraph name the port missed"
 
 
+def test_the_readme_gives_this_sed() -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    assert f"sed -E '{SED}' app.py" in readme
+
+
 def test_port_rewrites() -> None:
     text = (
         "from langgraph.checkpoint.memory import InMemorySaver\n"
+        "from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver\n"
         "from langgraph.checkpoint.sqlite import SqliteSaver\n"
         "from langgraph.graph import StateGraph\n"
         "from langgraph.graph.message import add_messages\n"
@@ -257,6 +263,7 @@ def test_port_rewrites() -> None:
     )
     assert port(text) == (
         "from stores.memory import InMemorySaver\n"
+        "from stores.sqlite import AsyncSqliteSaver\n"
         "from stores.sqlite import SqliteSaver\n"
         "from runtime.graph import StateGraph\n"
         "from runtime.graph.message import add_messages\n"
