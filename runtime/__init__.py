@@ -20,7 +20,7 @@ Layers (each uses only those below it)::
 
 from runtime.api import CompiledGraph, PregelTask, StateSnapshot, ThreadInfo
 from runtime.engine.context import Runtime
-from runtime.engine.interrupts import get_store, get_stream_writer, interrupt
+from runtime.engine.interrupts import get_config, get_store, get_stream_writer, interrupt
 from runtime.errors import (
     ActorCrashedError,
     CorruptCheckpointError,
@@ -94,6 +94,7 @@ __all__ = [
     "ThreadArchivedError",
     "ThreadInfo",
     "add_messages",
+    "get_config",
     "get_store",
     "get_stream_writer",
     "interrupt",

@@ -37,6 +37,7 @@ class RunConfig:
         "checkpoint_id",
         "configurable",
         "context",
+        "lc",
         "metadata",
         "raw",
         "recursion_limit",
@@ -65,6 +66,9 @@ class RunConfig:
         ``configurable`` keys), or ``None`` when there is none."""
         self.context: Any = None
         """``invoke(..., context=...)``: what ``runtime.context`` gives nodes."""
+        self.lc: Any = None
+        """The turn's ``LangChainTurn`` (``engine.lcconfig``) when ``langchain_core`` is
+        loaded: nodes then run with LangGraph's LangChain run config."""
         self.stop_requested = False
         """Set while the turn runs to make it stop at its next step boundary, keeping its
         progress (``multitask_strategy="interrupt"``)."""
