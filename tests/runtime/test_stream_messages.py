@@ -19,20 +19,17 @@ import operator
 import re
 import subprocess
 import sys
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Annotated, Any, TypedDict
 
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import (
     FakeMessagesListChatModel,
     GenericFakeChatModel,
 )
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
 from langgraph.checkpoint.memory import InMemorySaver as LGSaver
@@ -45,6 +42,7 @@ from langgraph.types import Send as LGSend
 import runtime
 from stores import codec
 from stores.memory import InMemorySaver
+from tests.lc_fakes import GatedModel
 
 LANGGRAPH = SimpleNamespace(
     kind="langgraph",
@@ -554,44 +552,6 @@ def test_runtime_alone_never_imports_langchain() -> None:
 # -- liveness -------------------------------------------------------------------------------
 
 
-class GatedModel(BaseChatModel):
-    """Streams ``tokens``, producing each next one only after ``gates[i]`` (set by the
-    consumer when it saw token ``i``). A gate not set in time means the consumer could not
-    see the token while the model ran: the model records it and stops."""
-
-    tokens: list[str]
-    gates: list[Any]
-    late: list[int]
-
-    @property
-    def _llm_type(self) -> str:
-        return "gated"
-
-    def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
-        return ChatResult(generations=[ChatGeneration(message=AIMessage("".join(self.tokens)))])
-
-    def _stream(
-        self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any
-    ) -> Iterator[ChatGenerationChunk]:
-        for i, tok in enumerate(self.tokens):
-            yield ChatGenerationChunk(message=AIMessageChunk(content=tok))
-            if i + 1 < len(self.tokens) and not self.gates[i].wait(10):
-                self.late.append(i)
-                return
-
-    async def _astream(
-        self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        for i, tok in enumerate(self.tokens):
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=tok))
-            if run_manager is not None:  # BaseChatModel leaves token callbacks to _astream
-                await run_manager.on_llm_new_token(tok, chunk=chunk)
-            yield chunk
-            if i + 1 < len(self.tokens) and not await asyncio.to_thread(self.gates[i].wait, 10):
-                self.late.append(i)
-                return
-
-
 def gated_graph(sync_node: bool, gated: GatedModel, **kw: Any) -> Any:
     def node(state: Text) -> dict[str, Any]:
         return {"text": [gated.invoke("go").content]}
@@ -609,7 +569,7 @@ TOKENS = ["one", "two", "three", "four"]
 
 
 def _gated() -> GatedModel:
-    return GatedModel(tokens=TOKENS, gates=[threading.Event() for _ in TOKENS], late=[])
+    return GatedModel.make(TOKENS)
 
 
 @pytest.mark.parametrize("sync_node", [True, False], ids=["sync-node", "async-node"])
@@ -622,7 +582,7 @@ def test_stream_shows_each_token_before_the_next_is_made(sync_node: bool) -> Non
     ):
         if message.content:  # LangChain closes a stream with an empty "last" chunk
             seen.append(message.content)
-            gated.gates[len(seen) - 1].set()
+            gated.seen(len(seen))
     graph.close()
     assert gated.late == [] and seen == TOKENS
 
@@ -640,7 +600,7 @@ def test_astream_shows_each_token_before_the_next_is_made(sync_node: bool) -> No
             ):
                 if mode == "messages" and data[0].content:
                     seen.append(data[0].content)
-                    gated.gates[len(seen) - 1].set()
+                    gated.seen(len(seen))
             return seen
 
     assert asyncio.run(run()) == TOKENS and gated.late == []
