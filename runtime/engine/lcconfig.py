@@ -16,7 +16,9 @@ This module is imported only when ``langchain_core`` is already loaded (the engi
 from __future__ import annotations
 
 import asyncio
-import uuid
+import itertools
+import random
+from collections.abc import Iterator
 from contextvars import Token
 from typing import Any
 
@@ -26,14 +28,8 @@ from langchain_core.runnables.config import var_child_runnable_config
 from .messages import MessagesHandler
 
 #: ``configurable`` keys LangGraph copies into the run metadata (when set and not empty).
-_TO_METADATA = (
-    "thread_id",
-    "checkpoint_id",
-    "checkpoint_ns",
-    "task_id",
-    "run_id",
-    "assistant_id",
-    "graph_id",
+_TO_METADATA = frozenset(
+    ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id", "assistant_id", "graph_id")
 )
 #: Top-level keys of the caller's config a node's config does not inherit: they describe
 #: the graph's own run, or are rebuilt per node.
@@ -43,15 +39,13 @@ _NOT_INHERITED = frozenset(
 
 
 class NodeRun:
-    """One node call's config: what the node receives and what the stream shows."""
+    """One node call's config, and what to restore when it ends."""
 
-    __slots__ = ("config", "metadata", "token")
+    __slots__ = ("config", "node_keys", "token")
 
-    def __init__(self, config: dict[str, Any], metadata: dict[str, Any], token: Token[Any]):
+    def __init__(self, config: dict[str, Any], node_keys: dict[str, Any], token: Token[Any]):
         self.config = config
-        self.metadata = metadata
-        """The node's run metadata as a chain callback sees it (messages the node returns
-        are streamed with it)."""
+        self.node_keys = node_keys
         self.token = token
 
 
@@ -60,6 +54,7 @@ class LangChainTurn:
 
     __slots__ = (
         "base",
+        "callbacks",
         "configurable",
         "extra",
         "handler",
@@ -76,9 +71,8 @@ class LangChainTurn:
         """Run every sync node of this turn in a worker thread (set by the engine)."""
         configurable = raw.get("configurable") or {}
         base = dict(raw.get("metadata") or {})
-        for key in _TO_METADATA:
-            value = configurable.get(key)
-            if value and key not in base:
+        for key, value in configurable.items():
+            if key in _TO_METADATA and value and key not in base:
                 base[key] = value
         self.base = base
         # What the callback manager of LangGraph's graph run carries down to every run
@@ -91,6 +85,8 @@ class LangChainTurn:
         self.handler = (
             MessagesHandler(messages, asyncio.get_running_loop()) if messages is not None else None
         )
+        # One manager for the turn's nodes: LangChain copies what it takes from it.
+        self.callbacks = self._callbacks()
 
     def _callbacks(self) -> BaseCallbackManager:
         handler, user = self.handler, self.user_callbacks
@@ -103,15 +99,19 @@ class LangChainTurn:
         handlers = list(user or ())
         if handler is not None:
             handlers.append(handler)
-        manager = CallbackManager(handlers, list(handlers))
-        manager.add_tags(self.tags)
-        manager.add_metadata(self.inherited)
-        return manager
+        return CallbackManager(
+            handlers,
+            list(handlers),
+            tags=list(self.tags),
+            inheritable_tags=list(self.tags),
+            metadata=dict(self.inherited),
+            inheritable_metadata=dict(self.inherited),
+        )
 
     def enter(self, node: str, step: int, push: int, state: Any) -> NodeRun:
         """Make the node's config the ambient one; ``push``: the index of the ``Send``
         that made the task, or -1 for a node pulled by an edge."""
-        ns = f"{node}:{uuid.uuid4()}"
+        ns = f"{node}:{next(_TASK_IDS)}"
         if push >= 0:
             triggers: tuple[Any, ...] = ("__pregel_push",)
             path: tuple[Any, ...] = ("__pregel_push", push, False)
@@ -135,19 +135,32 @@ class LangChainTurn:
                 "checkpoint_ns": ns,
                 "checkpoint_id": None,
             },
-            "callbacks": self._callbacks(),
+            "callbacks": self.callbacks,
         }
         if self.handler is not None:
             self.handler.node_start(state)
         token = var_child_runnable_config.set(config)  # type: ignore[arg-type]
-        return NodeRun(config, {**self.inherited, **node_keys}, token)
+        return NodeRun(config, node_keys, token)
 
     def leave(self, run: NodeRun, ret: Any, ok: bool) -> None:
         """The node returned ``ret`` (``ok``) or raised: restore the ambient config, and
         stream the messages it returned."""
         var_child_runnable_config.reset(run.token)
         if ok and self.handler is not None:
-            self.handler.node_end(ret, run.metadata)
+            # the node's run metadata as a chain callback sees it under LangGraph
+            self.handler.node_end(ret, {**self.inherited, **run.node_keys})
+
+
+def _task_ids() -> Iterator[str]:
+    """Task ids for checkpoint namespaces (``node:<id>``), uuid-shaped as LangGraph's: 80
+    random bits per process (not for secrecy), then a count (a uuid per node costs more)."""
+    bits = f"{random.getrandbits(80):020x}"
+    prefix = f"{bits[:8]}-{bits[8:12]}-{bits[12:16]}-{bits[16:]}-"
+    for n in itertools.count(random.getrandbits(40)):
+        yield f"{prefix}{n & 0xFFFFFFFFFFFF:012x}"
+
+
+_TASK_IDS = _task_ids()
 
 
 __all__ = ["LangChainTurn", "NodeRun"]

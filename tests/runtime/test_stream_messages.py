@@ -64,6 +64,7 @@ OURS = SimpleNamespace(
 )
 SIDES = (LANGGRAPH, OURS)
 ANSWER = "hello big world"
+ANSWER_TOKENS = ["hello", " ", "big", " ", "world"]
 
 
 def _codec_stores_messages() -> bool:
@@ -430,9 +431,15 @@ def test_messages_nodes_return_whole_match_langgraph(use_async: bool) -> None:
     turns = [{"messages": [], "text": []}, {"text": []}]
     raw = stream_both(whole_messages, turns, modes, use_async=use_async)
     first, second = assert_same(raw, modes)
-    assert [e[0].content for m, e in first if m == "messages"][:1] == ["whole one"]
-    # the second turn's nodes get the first turn's messages back: not news, not streamed
-    assert "whole one" not in [e[0].content for m, e in second[:2] if m == "messages"]
+    for events in (first, second):
+        # the node's new message once, then the model's tokens: the messages the nodes got
+        # in their input and returned again (the whole history) are not news
+        shown = [(e[1]["langgraph_node"], e[0].content) for m, e in events if m == "messages"]
+        assert shown == [("whole", "whole one")] + [("streamed", t) for t in ANSWER_TOKENS]
+    new_ids = [
+        e[0].id for m, e in first + second if m == "messages" and e[0].content == "whole one"
+    ]
+    assert len(set(new_ids)) == 2 and None not in new_ids
 
 
 # -- a node's config ------------------------------------------------------------------------
