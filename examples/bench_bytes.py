@@ -4,16 +4,18 @@ Each turn adds two ~200-character messages (the user's and the agent's), in two 
 
 * ``add_messages``: the input carries the user's message, the node returns the agent's, and
   the ``add_messages`` reducer appends both;
+* ``langchain``: the same with LangChain messages (a ``HumanMessage`` in, an ``AIMessage``
+  with usage and response metadata out, as a chat model's reply has; needs langchain-core);
 * ``tutorial``: no reducer; the node appends both messages to the list it was given and
   returns the whole list (the LangGraph session tutorial's pattern).
 
     python examples/bench_bytes.py                  # 10, 100 and 500 turns, ours and LangGraph's
-    python examples/bench_bytes.py --turns 10 50 --no-langgraph
+    python examples/bench_bytes.py --turns 10 50 --no-langgraph --shapes langchain
 
 LangGraph is a test-only dependency (``pip install -e '.[test]'``). Prints one JSON line per
-row and a table: the file size once closed, the checkpoint payload bytes, and
-the bytes per turn of the second half of the conversation (flat: storage per turn does not
-grow with the conversation; snapshots are amortized over it).
+row and a table: the file size once closed, the checkpoint payload bytes, and the bytes and
+CPU time per turn of the second half of the conversation (flat: storage and work per turn do
+not grow with the conversation; snapshots are amortized over it).
 """
 
 import argparse
@@ -21,6 +23,7 @@ import json
 import os
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
 
@@ -35,6 +38,16 @@ def reply(i: int) -> dict[str, str]:
     return {"role": "assistant", "content": f"{i:05d} {TEXT[::-1]}"[:200]}
 
 
+def ai_reply(i: int) -> Any:
+    from langchain_core.messages import AIMessage
+
+    return AIMessage(
+        reply(i)["content"],
+        response_metadata={"model_name": "fake-1", "finish_reason": "stop"},
+        usage_metadata={"input_tokens": 10 * i, "output_tokens": 50, "total_tokens": 10 * i + 50},
+    )
+
+
 def build(lib: str, shape: str, checkpointer: Any) -> Any:
     if lib == "ours":
         from runtime import END, START, StateGraph, add_messages
@@ -42,7 +55,16 @@ def build(lib: str, shape: str, checkpointer: Any) -> Any:
         from langgraph.graph import END, START, StateGraph
         from langgraph.graph.message import add_messages
 
-    if shape == "add_messages":
+    if shape == "langchain":
+
+        class LState(TypedDict):
+            messages: Annotated[list, add_messages]
+
+        def agent(state: LState) -> dict[str, Any]:  # type: ignore[misc]
+            return {"messages": [ai_reply(len(state["messages"]))]}
+
+        builder: Any = StateGraph(LState)
+    elif shape == "add_messages":
 
         class MState(TypedDict):
             messages: Annotated[list, add_messages]
@@ -50,7 +72,7 @@ def build(lib: str, shape: str, checkpointer: Any) -> Any:
         def agent(state: MState) -> dict[str, Any]:
             return {"messages": [reply(len(state["messages"]))]}
 
-        builder: Any = StateGraph(MState)
+        builder = StateGraph(MState)
     else:
 
         class TState(TypedDict):
@@ -70,6 +92,10 @@ def build(lib: str, shape: str, checkpointer: Any) -> Any:
 
 
 def turn_input(shape: str, turn: int) -> dict[str, Any]:
+    if shape == "langchain":
+        from langchain_core.messages import HumanMessage
+
+        return {"messages": [HumanMessage(user(2 * turn)["content"])]}
     if shape == "add_messages":
         return {"messages": [user(2 * turn)]}
     return {"messages": []} if turn == 0 else {}
@@ -118,6 +144,7 @@ def run(lib: str, shape: str, turns: list[int], tmp: str) -> list[dict[str, Any]
     config = {"configurable": {"thread_id": "chat"}}
     marks = sorted({t for n in turns for t in (n - _window(n), n)})
     sizes: dict[int, int] = {}
+    cpu: dict[int, float] = {}
     done = 0
     for mark in marks:
         for t in range(done, mark):
@@ -126,6 +153,7 @@ def run(lib: str, shape: str, turns: list[int], tmp: str) -> list[dict[str, Any]
         if lib == "ours":
             graph.flush()
         sizes[mark] = payload_bytes(lib, path)
+        cpu[mark] = time.process_time()
     messages = len(graph.get_state(config).values["messages"])
     close()
     rows = []
@@ -141,6 +169,10 @@ def run(lib: str, shape: str, turns: list[int], tmp: str) -> list[dict[str, Any]
                 "file_bytes": file_bytes(path) if n == max(turns) else None,
                 "payload_bytes": p,
                 "payload_bytes_per_turn_second_half": round((p - p0) / _window(n)),
+                # CPU of the whole process (its threads too) per turn over that half
+                "cpu_us_per_turn_second_half": round(
+                    (cpu[n] - cpu[n - _window(n)]) / _window(n) * 1e6
+                ),
             }
         )
     assert messages == 2 * max(turns), (lib, shape, messages)
@@ -155,12 +187,18 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--turns", type=int, nargs="+", default=[10, 100, 500])
     p.add_argument("--no-langgraph", action="store_true")
+    p.add_argument(
+        "--shapes",
+        nargs="+",
+        default=["add_messages", "langchain", "tutorial"],
+        choices=["add_messages", "langchain", "tutorial"],
+    )
     p.add_argument("--json", action="store_true", help="print only JSON lines")
     args = p.parse_args(argv)
     libs = ["ours"] if args.no_langgraph else ["ours", "langgraph"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for shape in ("add_messages", "tutorial"):
+        for shape in args.shapes:
             for lib in libs:
                 for row in run(lib, shape, sorted(args.turns), tmp):
                     rows.append(row)
@@ -168,12 +206,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.json:
         print(
             f"\n{'library':15} {'shape':13} {'turns':>6} {'file KB':>9} {'payload KB':>11} "
-            f"{'B/turn (2nd half)':>17}"
+            f"{'B/turn (2nd half)':>17} {'CPU us/turn':>12}"
         )
         for r in rows:
             print(
                 f"{r['lib']:15} {r['shape']:13} {r['turns']:>6} {_kb(r['file_bytes']):>9} "
-                f"{r['payload_bytes'] / 1024:>11.0f} {r['payload_bytes_per_turn_second_half']:>17}"
+                f"{r['payload_bytes'] / 1024:>11.0f} {r['payload_bytes_per_turn_second_half']:>17} "
+                f"{r['cpu_us_per_turn_second_half']:>12}"
             )
     return 0
 

@@ -18,6 +18,8 @@ Layers (each uses only those below it)::
     stores              Store protocol, records, codec, memory and SQLite backends
 """
 
+from typing import TYPE_CHECKING, Any
+
 from runtime.api import CompiledGraph, PregelTask, StateSnapshot, ThreadInfo
 from runtime.engine.context import Runtime
 from runtime.engine.interrupts import get_config, get_store, get_stream_writer, interrupt
@@ -45,8 +47,6 @@ from runtime.graph import (
     START,
     Command,
     Interrupt,
-    MessagesState,
-    RemoveMessage,
     Send,
     StateGraph,
     add_messages,
@@ -55,6 +55,9 @@ from runtime.memory import Item, Memory
 from runtime.retention import Retention, SweepResult
 from runtime.stats import RuntimeStatistics
 from runtime.supervisor import Supervisor
+
+if TYPE_CHECKING:
+    from runtime.graph import MessagesState, RemoveMessage
 
 __all__ = [
     "END",
@@ -99,3 +102,13 @@ __all__ = [
     "get_stream_writer",
     "interrupt",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # LangChain's classes when langchain-core is installed: looked up on first use, so that
+    # importing runtime does not import langchain_core.
+    if name in ("MessagesState", "RemoveMessage"):
+        import runtime.graph
+
+        return getattr(runtime.graph, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

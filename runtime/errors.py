@@ -24,6 +24,7 @@ A node's own exception reaches the caller as itself (not wrapped), with a note
 
 from __future__ import annotations
 
+from runtime._unbuilt import unbuilt
 from stores.errors import (
     CorruptCheckpointError,
     SerializationError,
@@ -102,3 +103,24 @@ class ShuttingDownError(SessionRuntimeError):
 class ThreadArchivedError(SessionRuntimeError):
     """A turn, update or ``create_thread`` on an archived thread. The thread is unchanged
     and stays readable; ``restore_thread(thread_id)`` makes it take turns again."""
+
+
+_INTERNAL = "an engine internal of LangGraph's, with no counterpart here"
+__getattr__ = unbuilt(
+    __name__,
+    {
+        "NodeInterrupt": "raising it to pause is deprecated in LangGraph; call interrupt(value)",
+        "GraphInterrupt": "interrupt() pauses without an exception the caller could catch",
+        "ParentCommand": "subgraphs come with issue 13",
+        "NodeTimeoutError": "step timeouts come with issue 12",
+        "NodeCancelledError": _INTERNAL,
+        "NodeError": _INTERNAL,
+        "GraphBubbleUp": _INTERNAL,
+        "GraphDrained": _INTERNAL,
+        "EmptyChannelError": _INTERNAL,
+        "TaskNotFound": _INTERNAL,
+        "UnknownInterruptError": _INTERNAL,
+        "ErrorCode": _INTERNAL,
+        "is_invalid_resume": _INTERNAL,
+    },
+)

@@ -8,7 +8,7 @@ object can serve as a graph's ``checkpointer`` and its ``store`` at once.
 from __future__ import annotations
 
 from ._protocol import Store
-from .codec import register_type
+from .codec import allow_type, register_type
 from .errors import (
     CorruptCheckpointError,
     SerializationError,
@@ -39,5 +39,6 @@ __all__ = [
     "StoreUnavailableError",
     "ThreadRow",
     "WriteBatch",
+    "allow_type",
     "register_type",
 ]

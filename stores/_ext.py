@@ -44,6 +44,8 @@ _UUID = 8
 _DECIMAL = 9
 _BIGINT = 10
 """An int beyond 64 bits: signed little-endian bytes."""
+_NAMED = 11
+"""An instance of a class stored by name, from an allow-list (see :mod:`stores._models`)."""
 FIRST_USER_CODE = 32
 """Codes below this one are reserved for the types above (and future ones)."""
 
@@ -175,35 +177,50 @@ def register_type(
         entry = _Registered(code, encode, lambda data: user_decode(bytes(data)))
     else:
         entry = _Registered(code, *_derived(cls))
+    note_value_enum(cls)
     _by_type[cls] = entry
     _by_code[code] = cls
     _decoders[code] = entry.decode
 
 
+value_enums = False
+"""Whether an enum that compares equal to its value (``IntEnum``, ``StrEnum``) is registered
+or allowed: msgpack would store one as its plain value, and equality cannot tell."""
+
+
+def note_value_enum(cls: type) -> None:
+    global value_enums
+    if issubclass(cls, enum.Enum) and issubclass(cls, int | str | float | bytes):
+        value_enums = True
+
+
 def _derived(cls: type) -> tuple[Callable[[Any], bytes], Callable[[memoryview], Any]]:
     """encode/decode for the kinds of classes whose instances can be rebuilt from fields."""
+    to_data, from_data = fields_codec(cls)
+    return (lambda obj: encode(to_data(obj))), (lambda data: from_data(decode(data)))
+
+
+def fields_codec(cls: type) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """What an instance is made of (plain data), and the instance rebuilt from that data,
+    for enums, msgspec Structs, dataclasses and NamedTuples; ``TypeError`` for others."""
     if issubclass(cls, enum.Enum):
-        return (lambda obj: encode(obj.value)), (lambda data: cls(decode(data)))
+        return (lambda obj: obj.value), cls
     if issubclass(cls, msgspec.Struct):
         asdict = msgspec.structs.asdict
-        return (lambda obj: encode(asdict(obj))), (lambda data: cls(**decode(data)))
+        return asdict, (lambda fields: cls(**fields))
     if dataclasses.is_dataclass(cls):
         names = tuple(f.name for f in dataclasses.fields(cls))
         late = frozenset(f.name for f in dataclasses.fields(cls) if not f.init)
 
-        def encode_fields(obj: Any) -> bytes:
-            return encode({n: getattr(obj, n) for n in names})
-
-        def decode_fields(data: memoryview) -> Any:
-            fields: dict[str, Any] = decode(data)
+        def from_fields(fields: dict[str, Any]) -> Any:
             obj = cls(**{k: v for k, v in fields.items() if k not in late})
             for k in late & fields.keys():
                 object.__setattr__(obj, k, fields[k])  # frozen dataclasses too
             return obj
 
-        return encode_fields, decode_fields
+        return (lambda obj: {n: getattr(obj, n) for n in names}), from_fields
     if issubclass(cls, tuple) and hasattr(cls, "_fields"):
-        return (lambda obj: encode(list(obj))), (lambda data: cls(*decode(data)))
+        return list, (lambda items: cls(*items))
     raise TypeError(
         f"register_type({cls.__qualname__}, {{code}}) needs encode and decode functions: "
         "only enums, dataclasses, msgspec Structs and NamedTuples can do without"
@@ -298,6 +315,14 @@ _BASES: tuple[tuple[type, Callable[[Any], Any]], ...] = (
 )
 
 
+def _no_named(obj: Any) -> Any:
+    return None
+
+
+#: Set by :mod:`stores._models` (which imports this module) when it is loaded.
+_encode_named: Callable[[Any], Any] = _no_named
+
+
 def _default(obj: Any) -> Any:
     cls = type(obj)
     registered = _by_type.get(cls)
@@ -306,6 +331,9 @@ def _default(obj: Any) -> Any:
     builtin = _BUILTIN.get(cls)
     if builtin is not None:
         return builtin(obj)
+    named = _encode_named(obj)  # allow-listed classes, pydantic models (stores._models)
+    if named is not None:
+        return named
     # Unregistered classes: stored as what they are made of (as before this codec kept
     # types); ``register_type`` makes them come back as themselves.
     if isinstance(obj, enum.Enum):

@@ -3,8 +3,9 @@
 Values (states, writes, metadata) are encoded by :mod:`stores._ext`: msgpack whose extension
 types keep tuples, datetimes, UUIDs, ``Decimal``\\ s, sets, enums and registered classes as
 they are. A checkpoint record's own fields are plain msgpack, in the array layout of
-:class:`Checkpoint`. Nothing is ever imported by name from stored data and nothing is
-unpickled.
+:class:`Checkpoint`. Classes stored by name (pydantic models,
+LangChain messages, schema-named dataclasses) are :mod:`stores._models`' allow-list.
+Nothing is ever imported by name from stored data and nothing is unpickled.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import msgspec
 
 from . import _ext
 from ._ext import _FLAT, FIRST_USER_CODE, decode, encode, is_plain, register_type
+from ._models import allow_type, allow_types_named_by
 from .errors import CorruptCheckpointError, SerializationError
 from .records import Checkpoint
 
@@ -143,8 +145,9 @@ def serialization_error(
     path, culprit = _find_unencodable(value, what)
     return SerializationError(
         f"cannot serialize {path}: {type(culprit).__name__} is not supported ({exc}); "
-        "use builtins, datetimes, UUIDs, Decimals, enums, dataclasses or msgspec Structs, "
-        "or stores.register_type() it",
+        "use builtins, datetimes, UUIDs, Decimals, enums, dataclasses, msgspec Structs, "
+        "LangChain messages, or pydantic models named in the state schema; or "
+        "stores.allow_type() / stores.register_type() it",
         path=path,
         thread_id=thread_id,
         node=node,
@@ -184,6 +187,8 @@ def _find_unencodable(value: Any, path: str) -> tuple[str, Any]:
 
 __all__ = [
     "FIRST_USER_CODE",
+    "allow_type",
+    "allow_types_named_by",
     "decode",
     "decode_checkpoint",
     "encode",

@@ -22,7 +22,7 @@ from .codec import serialization_error
 from .errors import StoreError, StoreUnavailableError
 from .records import CheckpointRow, Item, ThreadRow, WriteBatch
 
-__all__ = ["InMemorySaver", "MemoryStore"]
+__all__ = ["InMemorySaver", "MemorySaver", "MemoryStore"]
 
 log = logging.getLogger("stores.memory")
 
@@ -443,3 +443,4 @@ class MemoryStore:
 
 #: LangGraph's name for the in-memory checkpointer.
 InMemorySaver = MemoryStore
+MemorySaver = MemoryStore  # LangGraph's older name, still in many of its documents

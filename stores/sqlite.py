@@ -70,7 +70,7 @@ from .memory import (
 )
 from .records import CheckpointRow, Item, ThreadRow, WriteBatch
 
-__all__ = ["SqliteSaver", "SqliteStore"]
+__all__ = ["AsyncSqliteSaver", "SqliteSaver", "SqliteStore"]
 
 log = logging.getLogger("stores.sqlite")
 
@@ -97,7 +97,7 @@ class SqliteStore:
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        path: str | os.PathLike[str] | sqlite3.Connection,
         *,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         busy_timeout: float = 5.0,
@@ -117,6 +117,10 @@ class SqliteStore:
             )
         self.lease_ttl = lease_ttl
         """Seconds a thread's lease lasts unless renewed; ``None``: no leases (one process)."""
+        if isinstance(path, sqlite3.Connection):
+            # LangGraph's SqliteSaver(conn): the same file, through connections of our own
+            # (the store needs a writer thread and a reader of its own)
+            path = path.execute("PRAGMA database_list").fetchone()[2] or ":memory:"
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         """Who this store is in the leases table (one value per store object)."""
         self.clock = clock
@@ -142,6 +146,14 @@ class SqliteStore:
     def __repr__(self) -> str:
         state = "open" if self._w is not None else "closed"
         return f"<SqliteStore {self.path!r} {state}>"
+
+    @classmethod
+    def from_conn_string(cls, conn_string: str) -> _Opened:
+        """LangGraph's ``with SqliteSaver.from_conn_string(path) as saver:`` (and ``async
+        with``, as its ``AsyncSqliteSaver`` does). Leaving the block closes nothing: the
+        graph that uses the store flushes and closes it (``aclose()``, or at exit), so a
+        turn acknowledged inside the block is never lost by leaving it."""
+        return _Opened(cls(conn_string))
 
     # -- lifecycle ---------------------------------------------------------------------
     async def open(self) -> None:
@@ -571,5 +583,28 @@ def _duplicate(thread_id: str, seq: int) -> StoreError:
     )
 
 
-#: LangGraph's name for the SQLite checkpointer: ``SqliteSaver("chat.db")``.
+class _Opened:
+    """What ``from_conn_string`` returns: a context manager, sync and async, giving a store."""
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> SqliteStore:
+        return self.store
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    async def __aenter__(self) -> SqliteStore:
+        return self.store
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+#: LangGraph's names for the SQLite checkpointer: ``SqliteSaver("chat.db")``; the same store
+#: serves sync and async code, so ``AsyncSqliteSaver`` is it too.
 SqliteSaver = SqliteStore
+AsyncSqliteSaver = SqliteStore

@@ -590,7 +590,14 @@ def _paused_interrupts(
     if pending is None or not pending.interrupts:
         return (), {}
     by_key = dict(pending.interrupts)
-    per_task = {i: (by_key[name],) for i, name in enumerate(tasks) if name in by_key}
+    per_task: dict[int, tuple[Any, ...]] = {}
+    for key, found in by_key.items():
+        # A pushed (Send) task's key is "node:position"; a pulled task's is its name.
+        name, _, position = key.rpartition(":")
+        if name and position.isdigit() and int(position) < len(tasks):
+            per_task[int(position)] = (found,)
+        elif key in tasks:
+            per_task[tasks.index(key)] = (found,)
     return tuple(by_key.values()), per_task
 
 

@@ -41,6 +41,7 @@ class RunConfig:
         "metadata",
         "raw",
         "recursion_limit",
+        "stop",
         "stop_requested",
         "thread_id",
     )
@@ -69,6 +70,10 @@ class RunConfig:
         self.lc: Any = None
         """The turn's ``LangChainTurn`` (``engine.lcconfig``) when ``langchain_core`` is
         loaded: nodes then run with LangGraph's LangChain run config."""
+        self.stop = recursion_limit
+        """The step number a turn stops before (its first step + ``recursion_limit``), set
+        as the turn starts; nodes see ``stop - step`` as the steps remaining (LangGraph's
+        ``RemainingSteps``)."""
         self.stop_requested = False
         """Set while the turn runs to make it stop at its next step boundary, keeping its
         progress (``multitask_strategy="interrupt"``)."""

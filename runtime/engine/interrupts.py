@@ -38,7 +38,17 @@ class NodeInterrupt(BaseException):
 class TaskContext:
     """What code running inside a node can reach."""
 
-    __slots__ = ("count", "node", "resume", "shared", "step", "store", "thread_id", "writer")
+    __slots__ = (
+        "count",
+        "node",
+        "resume",
+        "shared",
+        "step",
+        "stop",
+        "store",
+        "thread_id",
+        "writer",
+    )
 
     thread_id: str
     node: str
@@ -48,6 +58,8 @@ class TaskContext:
     writer: Callable[[Any], None] | None
     store: Any
     shared: bool
+    stop: int
+    """The step the turn stops before: ``stop - step`` steps remain (``RemainingSteps``)."""
 
     def __init__(
         self,

@@ -123,7 +123,9 @@ class Planner:
             return writes, gotos
         if isinstance(ret, dict):
             return [(k, v) for k, v in ret.items() if k in channels], _NO_ROUTES
-        if isinstance(ret, list | tuple) and ret and all(isinstance(c, Command) for c in ret):
+        if isinstance(ret, list | tuple) and ret and any(isinstance(c, Command) for c in ret):
+            # LangGraph's rule: a list holding a Command is a list of updates, each a
+            # Command or a dict (ToolNode returns such lists when a tool returns a Command).
             writes, gotos = [], []
             for c in ret:
                 w, g = self.node_writes(name, c, thread_id, step)

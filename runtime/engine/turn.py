@@ -175,6 +175,7 @@ class Engine:
             await self._start(head, input, meta, on_row, on_event)
             resuming = False
         steps = 0
+        cfg.stop = head.step + cfg.recursion_limit
         while head.next:
             if cfg.stop_requested:  # a newer turn interrupts this one: keep what is done
                 break
@@ -529,10 +530,8 @@ class Engine:
         """Run one node. ``shared=False`` for tasks running concurrently in tasks of their
         own, which must not share a context."""
         node: NodeSpec = self.spec.nodes[task.name]
-        if task.push:
-            state = self._to_state[task.name](_copy(task.arg))
-        else:
-            state = self._to_state[task.name](head.copy_values())
+        # A Send's arg reaches the node as it is, whatever its input schema (LangGraph).
+        state = _copy(task.arg) if task.push else self._to_state[task.name](head.copy_values())
         resume = head.pending.resume.get(task.key, []) if head.pending is not None else _NO_RESUME
         ctx = current_task.get()
         if shared and ctx is not None and ctx.shared:
@@ -542,6 +541,7 @@ class Engine:
             ctx = TaskContext(head.thread_id, task.key, step, resume, writer, self.store)
             ctx.shared = shared
             current_task.set(ctx)  # in this task's own context: nothing to reset
+        ctx.stop = cfg.stop
         call = node.call
         lc = cfg.lc
         conf = cfg.raw

@@ -25,6 +25,7 @@ from typing import Any, Literal, get_origin, get_type_hints
 import msgspec
 
 from runtime.errors import GraphDefinitionError
+from stores.codec import allow_types_named_by
 
 from .spec import ChannelSpec
 
@@ -144,6 +145,8 @@ def inspect_schema(schema: Any, *, role: str = "state_schema") -> SchemaInfo:
     initial: dict[str, Any] = {}
     for name in _field_names(schema, kind, hints):
         annotation = hints.get(name, Any)
+        # values of the classes a key names come back as themselves (as in LangGraph)
+        allow_types_named_by(annotation)
         reducer = _reducer(schema, name, annotation)
         channels[name] = ChannelSpec(name=name, reducer=reducer)
         if reducer is not None and (value := _initial_value(annotation)) is not _MISSING:

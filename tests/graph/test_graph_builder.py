@@ -14,7 +14,7 @@ import pytest
 
 from runtime.errors import GraphDefinitionError
 from runtime.graph.builder import StateGraph, UnsupportedOptionWarning
-from runtime.graph.reducers import MessagesState, add_messages
+from runtime.graph.message import MessagesState, add_messages
 from runtime.graph.spec import END, START, GraphSpec
 from runtime.graph.types import Command
 

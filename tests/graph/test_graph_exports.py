@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import runtime.graph as graph
-from runtime.graph import builder, reducers, spec, types, validate
+from runtime.graph import builder, message, spec, types, validate
 
 EXPECTED = {
     "StateGraph": builder.StateGraph,
@@ -16,10 +16,10 @@ EXPECTED = {
     "BranchSpec": spec.BranchSpec,
     "ChannelSpec": spec.ChannelSpec,
     "CallableSpec": spec.CallableSpec,
-    "add_messages": reducers.add_messages,
-    "MessagesState": reducers.MessagesState,
-    "RemoveMessage": reducers.RemoveMessage,
-    "REMOVE_ALL_MESSAGES": reducers.REMOVE_ALL_MESSAGES,
+    "add_messages": message.add_messages,
+    "MessagesState": message.MessagesState,
+    "RemoveMessage": message.RemoveMessage,
+    "REMOVE_ALL_MESSAGES": message.REMOVE_ALL_MESSAGES,
     "Send": types.Send,
     "Command": types.Command,
     "Interrupt": types.Interrupt,

@@ -1,4 +1,9 @@
-"""add_messages: LangGraph's merge rules on dict and object messages, without langchain."""
+"""add_messages without langchain: LangGraph's merge rules on dict and object messages.
+
+``runtime.graph.message.add_messages`` uses this implementation only when langchain_core cannot
+be imported (tests/graph/test_graph_messages.py checks that choice in a subprocess); here it is
+called directly, since langchain_core is installed in the test environment.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from typing import Any, get_type_hints
 import msgspec
 import pytest
 
-from runtime.graph.reducers import REMOVE_ALL_MESSAGES, MessagesState, RemoveMessage, add_messages
+from runtime.graph import message
+from runtime.graph._plain_messages import MessagesState, RemoveMessage, merge
+from runtime.graph.message import REMOVE_ALL_MESSAGES
 
 
 def msg(content: str, id: str | None = None, role: str = "user") -> dict[str, Any]:
@@ -37,7 +44,7 @@ class StructMsg(msgspec.Struct, frozen=True):
 
 
 def test_appends_in_order() -> None:
-    out = add_messages([msg("a", "1")], [msg("b", "2"), msg("c", "3")])
+    out = merge([msg("a", "1")], [msg("b", "2"), msg("c", "3")])
     assert [m["content"] for m in out] == ["a", "b", "c"]
 
 
@@ -45,7 +52,7 @@ def test_assigns_unique_string_ids_without_mutating_inputs() -> None:
     left = [msg("a")]
     right = [msg("b"), msg("c")]
     before = copy.deepcopy((left, right))
-    out = add_messages(left, right)
+    out = merge(left, right)
     ids = [m["id"] for m in out]
     assert all(isinstance(i, str) and len(i) == 36 for i in ids)
     assert len(set(ids)) == 3
@@ -53,13 +60,13 @@ def test_assigns_unique_string_ids_without_mutating_inputs() -> None:
 
 
 def test_existing_ids_are_kept() -> None:
-    out = add_messages([], [msg("a", "keep-me")])
+    out = merge([], [msg("a", "keep-me")])
     assert out[0]["id"] == "keep-me"
 
 
 def test_replaces_by_id_in_place() -> None:
     left = [msg("a", "1"), msg("b", "2"), msg("c", "3")]
-    out = add_messages(left, [msg("B!", "2"), msg("d", "4")])
+    out = merge(left, [msg("B!", "2"), msg("d", "4")])
     assert [(m["id"], m["content"]) for m in out] == [
         ("1", "a"),
         ("2", "B!"),
@@ -71,46 +78,46 @@ def test_replaces_by_id_in_place() -> None:
 
 def test_returns_new_list_and_leaves_left_alone() -> None:
     left = [msg("a", "1")]
-    out = add_messages(left, [msg("b", "2")])
+    out = merge(left, [msg("b", "2")])
     assert out is not left
     assert left == [msg("a", "1")]
 
 
 def test_single_messages_are_accepted_on_both_sides() -> None:
-    out = add_messages(msg("a", "1"), msg("b", "2"))
+    out = merge(msg("a", "1"), msg("b", "2"))
     assert [m["id"] for m in out] == ["1", "2"]
 
 
 def test_string_and_tuple_shorthands_become_dicts() -> None:
-    out = add_messages([], ["hi", ("assistant", "hello")])
+    out = merge([], ["hi", ("assistant", "hello")])
     assert [(m["role"], m["content"]) for m in out] == [("user", "hi"), ("assistant", "hello")]
     assert all("id" in m for m in out)
 
 
 def test_remove_message() -> None:
     left = [msg("a", "1"), msg("b", "2"), msg("c", "3")]
-    out = add_messages(left, [RemoveMessage("2")])
+    out = merge(left, [RemoveMessage("2")])
     assert [m["id"] for m in out] == ["1", "3"]
 
 
 def test_remove_missing_id_raises() -> None:
     with pytest.raises(ValueError, match="'nope'"):
-        add_messages([msg("a", "1")], [RemoveMessage("nope")])
+        merge([msg("a", "1")], [RemoveMessage("nope")])
 
 
 def test_removed_then_readded_in_same_update_survives() -> None:
-    out = add_messages([msg("a", "1")], [RemoveMessage("1"), msg("A", "1")])
+    out = merge([msg("a", "1")], [RemoveMessage("1"), msg("A", "1")])
     assert [(m["id"], m["content"]) for m in out] == [("1", "A")]
 
 
 def test_added_then_removed_in_same_update_is_gone() -> None:
-    out = add_messages([msg("a", "1")], [msg("b", "2"), RemoveMessage("2")])
+    out = merge([msg("a", "1")], [msg("b", "2"), RemoveMessage("2")])
     assert [m["id"] for m in out] == ["1"]
 
 
 def test_remove_all_keeps_only_what_follows() -> None:
     left = [msg("a", "1"), msg("b", "2")]
-    out = add_messages(left, [msg("x", "9"), RemoveMessage(REMOVE_ALL_MESSAGES), msg("c", "3")])
+    out = merge(left, [msg("x", "9"), RemoveMessage(REMOVE_ALL_MESSAGES), msg("c", "3")])
     assert [m["id"] for m in out] == ["3"]
     assert len(left) == 2
 
@@ -119,7 +126,7 @@ def test_remove_as_decoded_dict_still_removes() -> None:
     # What a RemoveMessage becomes after a msgpack round trip through the store.
     decoded = msgspec.msgpack.decode(msgspec.msgpack.encode(RemoveMessage("2")))
     assert decoded == {"id": "2", "type": "remove"}
-    out = add_messages([msg("a", "1"), msg("b", "2")], [decoded])
+    out = merge([msg("a", "1"), msg("b", "2")], [decoded])
     assert [m["id"] for m in out] == ["1"]
 
 
@@ -131,38 +138,38 @@ def test_remove_message_repr_and_equality() -> None:
 
 def test_object_messages_get_id_attribute_set() -> None:
     o = Obj("a")
-    out = add_messages([], [o])
+    out = merge([], [o])
     assert out[0] is o
     assert isinstance(o.id, str)
 
 
 def test_object_messages_replace_by_id() -> None:
-    out = add_messages([Obj("a", "1"), Obj("b", "2")], [Obj("B", "2")])
+    out = merge([Obj("a", "1"), Obj("b", "2")], [Obj("B", "2")])
     assert [(m.id, m.content) for m in out] == [("1", "a"), ("2", "B")]
 
 
 @pytest.mark.parametrize("cls", [FrozenObj, StructMsg])
 def test_immutable_object_messages_are_copied_with_an_id(cls: type) -> None:
     original = cls("a")
-    out = add_messages([], [original])
+    out = merge([], [original])
     assert original.id is None
     assert out[0].content == "a"
     assert isinstance(out[0].id, str)
 
 
 def test_mixed_dicts_and_objects() -> None:
-    out = add_messages([msg("a", "1")], [Obj("b", "2"), msg("A", "1")])
+    out = merge([msg("a", "1")], [Obj("b", "2"), msg("A", "1")])
     assert [m["content"] if isinstance(m, dict) else m.content for m in out] == ["A", "b"]
 
 
 def test_message_without_id_attribute_is_rejected() -> None:
     with pytest.raises(TypeError, match="cannot merge int"):
-        add_messages([], [42])
+        merge([], [42])
 
 
 def test_messages_state_uses_add_messages() -> None:
     hint = get_type_hints(MessagesState, include_extras=True)["messages"]
-    assert hint.__metadata__[-1] is add_messages
+    assert hint.__metadata__[-1] is message.add_messages
 
 
 # -- against LangGraph ---------------------------------------------------------------------
@@ -195,7 +202,7 @@ def test_matches_langgraph_on_dicts(name: str, left: list[Any], right: list[Any]
 
     # LangGraph needs content on a remove dict; ours ignores it.
     lg_right = [{**m, "content": ""} if m.get("type") == "remove" else m for m in right]
-    ours = add_messages(copy.deepcopy(left), copy.deepcopy(right))
+    ours = merge(copy.deepcopy(left), copy.deepcopy(right))
     theirs = lg_add_messages(copy.deepcopy(left), lg_right)
     assert _our_view(ours) == _lg_view(theirs)
 
@@ -206,14 +213,14 @@ def test_matches_langgraph_on_missing_remove_target() -> None:
     with pytest.raises(ValueError) as lg_error:
         lg_add_messages([msg("a", "1")], [{"type": "remove", "id": "zz", "content": ""}])
     with pytest.raises(ValueError) as our_error:
-        add_messages([msg("a", "1")], [RemoveMessage("zz")])
+        merge([msg("a", "1")], [RemoveMessage("zz")])
     assert str(our_error.value) == str(lg_error.value)
 
 
 def test_matches_langgraph_on_id_assignment_shape() -> None:
     from langgraph.graph.message import add_messages as lg_add_messages
 
-    ours = add_messages([msg("a")], [msg("b")])
+    ours = merge([msg("a")], [msg("b")])
     theirs = lg_add_messages([msg("a")], [msg("b")])
     assert [len(m["id"]) for m in ours] == [len(m.id) for m in theirs]
     assert [m["content"] for m in ours] == [m.content for m in theirs]

@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from runtime.errors import GraphDefinitionError
-from runtime.graph.reducers import MessagesState, add_messages
+from runtime.graph.message import MessagesState, add_messages
 from runtime.graph.schema import inspect_schema, merge_schema, state_builder
 
 

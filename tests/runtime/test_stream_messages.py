@@ -40,6 +40,7 @@ from langgraph.graph import StateGraph as LGStateGraph
 from langgraph.types import Send as LGSend
 
 import runtime
+import runtime.config
 from stores import codec
 from stores.memory import InMemorySaver
 from tests.lc_fakes import GatedModel
@@ -60,7 +61,7 @@ OURS = SimpleNamespace(
     END=runtime.END,
     Send=runtime.Send,
     saver=InMemorySaver,
-    get_config=runtime.get_config,
+    get_config=runtime.config.get_config,
 )
 SIDES = (LANGGRAPH, OURS)
 ANSWER = "hello big world"

@@ -1,0 +1,1 @@
+"""Twin of ``langgraph.cache`` (node caching: not built yet)."""

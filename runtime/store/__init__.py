@@ -1,0 +1,1 @@
+"""Twin of ``langgraph.store``: cross-session memory (``runtime.store.base``, ``.memory``)."""
