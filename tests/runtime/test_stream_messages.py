@@ -36,7 +36,9 @@ from langgraph.checkpoint.memory import InMemorySaver as LGSaver
 from langgraph.config import get_config as lg_get_config
 from langgraph.graph import END as LG_END
 from langgraph.graph import START as LG_START
+from langgraph.graph import MessagesState as LGMessagesState
 from langgraph.graph import StateGraph as LGStateGraph
+from langgraph.types import Command as LGCommand
 from langgraph.types import Send as LGSend
 
 import runtime
@@ -47,6 +49,8 @@ from tests.lc_fakes import GatedModel
 
 LANGGRAPH = SimpleNamespace(
     kind="langgraph",
+    MessagesState=LGMessagesState,
+    Command=LGCommand,
     StateGraph=LGStateGraph,
     START=LG_START,
     END=LG_END,
@@ -56,6 +60,8 @@ LANGGRAPH = SimpleNamespace(
 )
 OURS = SimpleNamespace(
     kind="ours",
+    MessagesState=runtime.MessagesState,
+    Command=runtime.Command,
     StateGraph=runtime.StateGraph,
     START=runtime.START,
     END=runtime.END,
@@ -441,6 +447,42 @@ def test_messages_nodes_return_whole_match_langgraph(use_async: bool) -> None:
         e[0].id for m, e in first + second if m == "messages" and e[0].content == "whole one"
     ]
     assert len(set(new_ids)) == 2 and None not in new_ids
+
+
+def chatbot(ns: Any) -> Any:
+    """LangGraph's chatbot: MessagesState, one node answering with a model, sync or async
+    (the ``ask`` decides), a Command update carrying a message too."""
+
+    def bot(state: Any) -> dict[str, Any]:
+        return {"messages": [model(f"reply {len(state['messages'])}").invoke(state["messages"])]}
+
+    async def abot(state: Any) -> Any:
+        reply = await model("async reply").ainvoke(state["messages"])
+        return ns.Command(update={"messages": [reply, AIMessage("and a note")]})
+
+    b = ns.StateGraph(ns.MessagesState)
+    b.add_node("bot", bot)
+    b.add_node("abot", abot)
+    b.add_edge(ns.START, "bot")
+    b.add_edge("bot", "abot")
+    return b
+
+
+@needs_message_codec
+@pytest.mark.parametrize("modes", ["messages", ["messages", "values", "updates"]])
+def test_a_chatbot_with_messages_in_state_matches_langgraph(modes: Any) -> None:
+    turns = [{"messages": [("user", "hi")]}, {"messages": [("user", "again")]}]
+    raw = stream_both(chatbot, turns, modes, use_async=True)
+    first, second = assert_same(raw, modes)
+    for events, n in ((first, 1), (second, 5)):
+        msgs = [
+            e if modes == "messages" else e[1]
+            for e in events
+            if modes == "messages" or e[0] == "messages"
+        ]
+        texts = "".join(m.content for m, _ in msgs if isinstance(m, AIMessageChunk))
+        assert texts == f"reply {n}async reply"
+        assert [m.content for m, _ in msgs if not isinstance(m, AIMessageChunk)] == ["and a note"]
 
 
 # -- a node's config ------------------------------------------------------------------------

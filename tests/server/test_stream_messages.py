@@ -21,7 +21,7 @@ from langchain_core.language_models.fake_chat_models import (
 )
 from langchain_core.messages import AIMessage
 
-from runtime import END, START, CompiledGraph, StateGraph
+from runtime import END, START, CompiledGraph, MessagesState, StateGraph
 from runtime.cli.asgi import create_app
 from stores import MemoryStore
 from tests.lc_fakes import GatedModel
@@ -64,10 +64,30 @@ def chat_graph(models: Models) -> CompiledGraph:
     return graph
 
 
+def history_graph() -> CompiledGraph:
+    """LangChain messages in state: a model's answer, then a note returned whole."""
+
+    async def answer(state: MessagesState) -> dict[str, Any]:
+        model = GenericFakeChatModel(messages=iter([AIMessage("sure thing")]))
+        return {"messages": [await model.ainvoke(state["messages"])]}
+
+    def note(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage("noted", id="n1")]}
+
+    b = StateGraph(MessagesState)
+    b.add_node("answer", answer)
+    b.add_node("note", note)
+    b.add_edge(START, "answer")
+    b.add_edge("answer", "note")
+    graph: CompiledGraph = b.compile(checkpointer=MemoryStore())
+    return graph
+
+
 @pytest.fixture
 def chat() -> Iterator[tuple[str, Models]]:
     models = Models()
-    with serve_in_thread(create_app(chat_graph(models))) as url:
+    app = create_app({"agent": chat_graph(models), "history": history_graph()})
+    with serve_in_thread(app) as url:
         yield url, models
 
 
@@ -139,6 +159,37 @@ async def test_a_message_that_came_whole_is_complete(chat: tuple[str, Models]) -
     ]
     (message,) = events[2][1]
     assert message["type"] == "ai" and message["content"] == "all at once"
+
+
+async def test_messages_in_state_stream_as_model_dumps(chat: tuple[str, Models]) -> None:
+    url, _ = chat
+    body = {
+        "assistant_id": "history",
+        "input": {"messages": [{"role": "user", "content": "can you?", "id": "u1"}]},
+        "stream_mode": ["messages", "values"],
+    }
+    events = await run(url, "h", body)
+    names = [e for e, _ in events]
+    assert names == [
+        "metadata",
+        "values",
+        "messages/metadata",
+        *["messages/partial"] * 3,
+        "values",
+        "messages/metadata",
+        "messages/complete",
+        "values",
+        "end",
+    ]
+    assert [m["content"] for m in events[5][1]] == ["sure thing"]
+    assert events[8][1] == [events[9][1]["messages"][-1]]  # the note, as it is in state
+    final = events[-2][1]["messages"]
+    assert [(m["type"], m["content"], m["id"]) for m in final[::2]] == [
+        ("human", "can you?", "u1"),
+        ("ai", "noted", "n1"),
+    ]
+    streamed = events[5][1][0]
+    assert final[1] == streamed  # the message the tokens added up to is the one stored
 
 
 async def test_both_modes_asked_tuples_win(chat: tuple[str, Models]) -> None:
