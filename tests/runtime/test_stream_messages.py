@@ -43,7 +43,6 @@ from langgraph.types import Send as LGSend
 
 import runtime
 import runtime.config
-from stores import codec
 from stores.memory import InMemorySaver
 from tests.lc_fakes import GatedModel
 
@@ -72,20 +71,6 @@ OURS = SimpleNamespace(
 SIDES = (LANGGRAPH, OURS)
 ANSWER = "hello big world"
 ANSWER_TOKENS = ["hello", " ", "big", " ", "world"]
-
-
-def _codec_stores_messages() -> bool:
-    try:
-        codec.encode(AIMessage("x"))
-    except Exception:
-        return False
-    return True
-
-
-needs_message_codec = pytest.mark.skipif(
-    not _codec_stores_messages(),
-    reason="state holding LangChain messages needs the codec of issue 11 (stores/)",
-)
 
 
 def model(answer: str = ANSWER, **kw: Any) -> GenericFakeChatModel:
@@ -431,7 +416,6 @@ def whole_messages(ns: Any) -> Any:
     return b
 
 
-@needs_message_codec
 @pytest.mark.parametrize("use_async", [False, True], ids=["stream", "astream"])
 def test_messages_nodes_return_whole_match_langgraph(use_async: bool) -> None:
     modes = ["messages", "updates"]
@@ -468,7 +452,6 @@ def chatbot(ns: Any) -> Any:
     return b
 
 
-@needs_message_codec
 @pytest.mark.parametrize("modes", ["messages", ["messages", "values", "updates"]])
 def test_a_chatbot_with_messages_in_state_matches_langgraph(modes: Any) -> None:
     turns = [{"messages": [("user", "hi")]}, {"messages": [("user", "again")]}]
