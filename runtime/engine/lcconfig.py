@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from collections.abc import Iterator
 from contextvars import Token
 from typing import Any
 
@@ -111,7 +110,7 @@ class LangChainTurn:
     def enter(self, node: str, step: int, push: int, state: Any) -> NodeRun:
         """Make the node's config the ambient one; ``push``: the index of the ``Send``
         that made the task, or -1 for a node pulled by an edge."""
-        ns = f"{node}:{next(_TASK_IDS)}"
+        ns = f"{node}:{_TASK_ID_PREFIX}{next(_TASK_COUNT) & 0xFFFFFFFFFFFF:012x}"
         if push >= 0:
             triggers: tuple[Any, ...] = ("__pregel_push",)
             path: tuple[Any, ...] = ("__pregel_push", push, False)
@@ -151,16 +150,16 @@ class LangChainTurn:
             self.handler.node_end(ret, {**self.inherited, **run.node_keys})
 
 
-def _task_ids() -> Iterator[str]:
-    """Task ids for checkpoint namespaces (``node:<id>``), uuid-shaped as LangGraph's: 80
-    random bits per process (not for secrecy), then a count (a uuid per node costs more)."""
+def _task_id_prefix() -> str:
     bits = f"{random.getrandbits(80):020x}"
-    prefix = f"{bits[:8]}-{bits[8:12]}-{bits[12:16]}-{bits[16:]}-"
-    for n in itertools.count(random.getrandbits(40)):
-        yield f"{prefix}{n & 0xFFFFFFFFFFFF:012x}"
+    return f"{bits[:8]}-{bits[8:12]}-{bits[12:16]}-{bits[16:]}-"
 
 
-_TASK_IDS = _task_ids()
+# Task ids for checkpoint namespaces (``node:<id>``), uuid-shaped as LangGraph's: 80 random
+# bits per process (not for secrecy), then a count (a uuid per node costs more). A count's
+# next() is atomic, so graphs on loops in several threads may share it.
+_TASK_ID_PREFIX = _task_id_prefix()
+_TASK_COUNT = itertools.count(random.getrandbits(40))
 
 
 __all__ = ["LangChainTurn", "NodeRun"]
