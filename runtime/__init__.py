@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.api import CompiledGraph, PregelTask, StateSnapshot, ThreadInfo
 from runtime.engine.context import Runtime
-from runtime.engine.interrupts import get_store, get_stream_writer, interrupt
+from runtime.engine.interrupts import get_config, get_store, get_stream_writer, interrupt
 from runtime.errors import (
     ActorCrashedError,
     CorruptCheckpointError,
@@ -97,6 +97,7 @@ __all__ = [
     "ThreadArchivedError",
     "ThreadInfo",
     "add_messages",
+    "get_config",
     "get_store",
     "get_stream_writer",
     "interrupt",

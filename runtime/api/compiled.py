@@ -35,7 +35,7 @@ from .snapshot import (
     snapshot,
 )
 
-STREAM_MODES = ("values", "updates", "custom", "debug")
+STREAM_MODES = ("values", "updates", "custom", "messages", "debug")
 _DONE: Any = object()
 
 
@@ -194,6 +194,9 @@ class CompiledGraph:
                 queue.put_nowait(payload if single else (mode, payload))
 
         on_event.debug = "debug" in wanted  # type: ignore[attr-defined]
+        # "messages": chat model tokens and the messages nodes return, as (message,
+        # metadata); the engine taps LangChain's callbacks for them (engine.messages).
+        on_event.messages = "messages" in wanted  # type: ignore[attr-defined]
 
         task = asyncio.ensure_future(
             self.supervisor.turn(

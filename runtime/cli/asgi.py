@@ -27,6 +27,7 @@ from runtime.graph.types import Command
 from runtime.supervisor import DURABILITIES, STRATEGIES
 
 from .jsonio import error_json, output_json, snapshot_json, thread_json
+from .msgstream import SERVER_MODES, MessagesView, graph_modes
 from .protocol import (
     JSON,
     HistoryQuery,
@@ -70,6 +71,14 @@ async def _with_heartbeats(agen: AsyncIterator[Any], every: float | None) -> Asy
         except StopAsyncIteration:
             return
         yield item
+
+
+def _sse(item: tuple[str, Any], view: MessagesView | None) -> list[bytes]:
+    """The SSE events of one ``(mode, payload)`` stream event."""
+    mode, payload = item
+    if mode == "messages" and view is not None:
+        return [sse(name, data) for name, data in view.events(payload)]
+    return [sse(mode, output_json(payload))]
 
 
 def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
@@ -220,8 +229,8 @@ class Host:
         graph, body, input, config, options = await self._run_args(request)
         modes = [body.stream_mode] if isinstance(body.stream_mode, str) else body.stream_mode
         for mode in modes:
-            _choice("stream_mode", mode, STREAM_MODES)
-        agen = graph.astream(input, config, stream_mode=modes, **options)
+            _choice("stream_mode", mode, (*STREAM_MODES, *SERVER_MODES))
+        agen = graph.astream(input, config, stream_mode=graph_modes(modes), **options)
         # Wait for the first event before answering, so that a turn refused at once (busy,
         # mailbox full, shutting down, bad input) gets its status code, not an SSE error.
         try:
@@ -232,26 +241,28 @@ class Host:
             await agen.aclose()
             raise
         run_id = str(uuid.uuid4())
+        view = MessagesView(modes) if "messages" in modes or "messages-tuple" in modes else None
         return StreamingResponse(
-            self._events(agen, first, run_id),
+            self._events(agen, first, run_id, view),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
     async def _events(
-        self, agen: AsyncIterator[Any], first: Any, run_id: str
+        self, agen: AsyncIterator[Any], first: Any, run_id: str, view: MessagesView | None
     ) -> AsyncIterator[bytes]:
         failure: Exception | None = None
         try:
             yield sse("metadata", {"run_id": run_id})
             if first is not None:
-                yield sse(first[0], output_json(first[1]))
+                for event in _sse(first, view):
+                    yield event
             async for item in _with_heartbeats(agen, self.heartbeat):
                 if item is _PING:
                     yield PING
                 else:
-                    mode, payload = item
-                    yield sse(mode, output_json(payload))
+                    for event in _sse(item, view):
+                        yield event
         except Exception as exc:  # a node failed: the client hears it as an event
             failure = exc
         finally:

@@ -3,7 +3,8 @@
 Encoding is ``msgspec.json``. Values msgspec cannot encode (a type registered with
 ``stores.codec.register_type``, say) are shown as their ``repr``: these views are for
 people and HTTP clients, not for storage. ``Interrupt`` objects become
-``{"value": ..., "id": ...}`` (LangGraph server's shape).
+``{"value": ..., "id": ...}`` (LangGraph server's shape); pydantic models (LangChain
+messages) their ``model_dump()``, as LangGraph server writes them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ def _fallback(obj: Any) -> Any:
         return {"node": obj.node, "arg": obj.arg}
     if isinstance(obj, BaseException):
         return {"error": type(obj).__name__, "message": str(obj)}
+    dump = getattr(obj, "model_dump", None)
+    # pydantic models (LangChain messages) as LangGraph server writes them
+    if callable(dump) and not isinstance(obj, type):
+        return dump()
     return repr(obj)
 
 

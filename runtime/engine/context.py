@@ -37,6 +37,7 @@ class RunConfig:
         "checkpoint_id",
         "configurable",
         "context",
+        "lc",
         "metadata",
         "raw",
         "recursion_limit",
@@ -66,6 +67,9 @@ class RunConfig:
         ``configurable`` keys), or ``None`` when there is none."""
         self.context: Any = None
         """``invoke(..., context=...)``: what ``runtime.context`` gives nodes."""
+        self.lc: Any = None
+        """The turn's ``LangChainTurn`` (``engine.lcconfig``) when ``langchain_core`` is
+        loaded: nodes then run with LangGraph's LangChain run config."""
         self.stop = recursion_limit
         """The step number a turn stops before (its first step + ``recursion_limit``), set
         as the turn starts; nodes see ``stop - step`` as the steps remaining (LangGraph's

@@ -12,6 +12,7 @@ human may answer after the actor was evicted or the process restarted.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
@@ -130,6 +131,25 @@ def get_store() -> Any:
     """The cross-session memory store given to ``compile(store=...)``, inside a node."""
     ctx = current_task.get()
     return None if ctx is None else ctx.store
+
+
+def get_config() -> Any:
+    """The running node's config (LangGraph's ``langgraph.config.get_config``).
+
+    It is LangChain's ambient run config, which the engine sets for each node when
+    ``langchain_core`` is loaded (it is LangGraph's ``RunnableConfig``: the call's config
+    with the node's ``langgraph_*`` metadata, its checkpoint namespace and callbacks).
+    """
+    lc = sys.modules.get("langchain_core.runnables.config")
+    config = lc.var_child_runnable_config.get() if lc is not None else None
+    if config:
+        return config
+    if lc is None and current_task.get() is not None:
+        raise RuntimeError(
+            "get_config() needs langchain-core: import it before the turn starts (nodes then "
+            "run with LangGraph's run config), or take `config` as the node's second parameter"
+        )
+    raise RuntimeError("Called get_config outside of a runnable context")
 
 
 def _drop(_: Any) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import sys
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ _NO_ROUTES: list[Any] = []
 _NO_CHANGES: list[Any] = []
 _NO_RESUME: list[Any] = []
 INTERRUPT_KEY = "__interrupt__"
+_MODULES = sys.modules
 
 
 #: Sync nodes seen this many times to block the loop for ``slow_sync_node`` move to threads.
@@ -125,6 +127,8 @@ class Engine:
         config); a resume from there first records a ``fork`` checkpoint, as LangGraph does.
         """
         meta = cfg.metadata or _NO_EXTRA
+        if "langchain_core" in _MODULES:  # nodes get LangGraph's LangChain run config
+            cfg.lc = self._langchain(cfg, on_event)
         before = self.spec.interrupt_before if interrupt_before is None else interrupt_before
         after = self.spec.interrupt_after if interrupt_after is None else interrupt_after
         resuming = True
@@ -193,6 +197,22 @@ class Engine:
             if after and after.intersection(ran):
                 break
         return self.output(head)
+
+    def _langchain(self, cfg: RunConfig, on_event: EventSink | None) -> Any:
+        from .lcconfig import LangChainTurn
+
+        if on_event is None or not getattr(on_event, "messages", False):
+            return LangChainTurn(cfg.raw)
+        sink = on_event
+
+        def messages(event: Any) -> None:
+            sink("messages", event)
+
+        lc = LangChainTurn(cfg.raw, messages)
+        # A sync node's model streams live only if the node leaves the loop free to carry
+        # its tokens to the consumer: in a worker thread, as under LangGraph.
+        lc.thread_sync_nodes = self.sync_nodes != "inline"
+        return lc
 
     def output(self, head: ThreadState) -> dict[str, Any]:
         values = head.copy_values()
@@ -358,7 +378,7 @@ class Engine:
         else:
             results, failure = await (
                 self._run_in_order(todo, head, cfg, step, writer)
-                if self._all_inline(todo)
+                if self._all_inline(todo, cfg)
                 else self._run_many(todo, head, cfg, step, writer)
             )
             if failure is not None:
@@ -523,30 +543,37 @@ class Engine:
             current_task.set(ctx)  # in this task's own context: nothing to reset
         ctx.stop = cfg.stop
         call = node.call
+        lc = cfg.lc
+        conf = cfg.raw
+        if lc is not None:
+            run = lc.enter(
+                task.name, step, int(task.key.rsplit(":", 1)[1]) if task.push else -1, state
+            )
+            conf = run.config
+        ok = False
         t0 = time.perf_counter()
         try:
             if call.is_async:
                 if call.injected:
                     kw = self._injected(call.injected, writer, cfg)
                     ret = await (
-                        call.fn(state, cfg.raw, **kw) if call.takes_config else call.fn(state, **kw)
+                        call.fn(state, conf, **kw) if call.takes_config else call.fn(state, **kw)
                     )
                 else:
-                    ret = await (call.fn(state, cfg.raw) if call.takes_config else call.fn(state))
-            elif task.name in self.threaded:
-                ret = await self._in_thread(call, state, cfg, writer)
+                    ret = await (call.fn(state, conf) if call.takes_config else call.fn(state))
+            elif task.name in self.threaded or (lc is not None and lc.thread_sync_nodes):
+                ret = await self._in_thread(call, state, cfg, conf, writer)
             else:
                 if call.injected:
                     kw = self._injected(call.injected, writer, cfg)
-                    ret = (
-                        call.fn(state, cfg.raw, **kw) if call.takes_config else call.fn(state, **kw)
-                    )
+                    ret = call.fn(state, conf, **kw) if call.takes_config else call.fn(state, **kw)
                 else:
-                    ret = call.fn(state, cfg.raw) if call.takes_config else call.fn(state)
+                    ret = call.fn(state, conf) if call.takes_config else call.fn(state)
                 if self.sync_nodes == "auto":
                     took = time.perf_counter() - t0
                     if took > self.slow_sync_node:
                         self._slow_call(task.name, took)
+            ok = True
         except NodeInterrupt as paused:
             return TaskResult(task, [], interrupt=paused.interrupt)
         except Exception as exc:
@@ -555,6 +582,9 @@ class Engine:
                 "the thread keeps its last committed state"
             )
             raise
+        finally:
+            if lc is not None:
+                lc.leave(run, ret if ok else None, ok)
         duration = time.perf_counter() - t0
         writes, goto = self.plan.node_writes(task.name, ret, head.thread_id, step)
         return TaskResult(task, writes, goto, duration)
@@ -569,7 +599,9 @@ class Engine:
             given["runtime"] = Runtime(ctx, self.store, w)
         return {n: given[n] for n in names}
 
-    async def _in_thread(self, call: Any, state: Any, cfg: RunConfig, writer: Any) -> Any:
+    async def _in_thread(
+        self, call: Any, state: Any, cfg: RunConfig, conf: Any, writer: Any
+    ) -> Any:
         loop = asyncio.get_running_loop()
         if writer is not None:
             inner = writer
@@ -581,7 +613,7 @@ class Engine:
             if ctx is not None:
                 ctx.writer = writer
         kw = self._injected(call.injected, writer, cfg) if call.injected else {}
-        args = (state, cfg.raw) if call.takes_config else (state,)
+        args = (state, conf) if call.takes_config else (state,)
         # to_thread copies our context, so interrupt() and get_store() work there too
         return await asyncio.to_thread(call.fn, *args, **kw)
 
@@ -603,7 +635,9 @@ class Engine:
             seconds * 1000,
         )
 
-    def _all_inline(self, tasks: list[Task]) -> bool:
+    def _all_inline(self, tasks: list[Task], cfg: RunConfig) -> bool:
+        if cfg.lc is not None and cfg.lc.thread_sync_nodes:
+            return False
         nodes, threaded = self.spec.nodes, self.threaded
         return not any(nodes[t.name].call.is_async or t.name in threaded for t in tasks)
 

@@ -45,6 +45,7 @@ EXPECTED = {
     "ThreadArchivedError",
     "ThreadInfo",
     "add_messages",
+    "get_config",
     "get_store",
     "get_stream_writer",
     "interrupt",
