@@ -164,7 +164,7 @@ class CompiledGraph:
         input: Any,
         config: Any = None,
         *,
-        stream_mode: str | Sequence[str] = "values",
+        stream_mode: str | Sequence[str] | None = None,
         durability: Durability | None = None,
         multitask_strategy: Strategy | None = None,
         interrupt_before: str | Sequence[str] | None = None,
@@ -172,7 +172,12 @@ class CompiledGraph:
         context: Any = None,
         **_: Any,
     ) -> AsyncGenerator[Any, None]:
-        """Events as the turn runs: one mode yields payloads, a list yields ``(mode, data)``."""
+        """Events as the turn runs: one mode yields payloads, a list yields ``(mode, data)``.
+
+        Without ``stream_mode``, ``"updates"``: a compiled StateGraph's default in LangGraph.
+        """
+        if stream_mode is None:
+            stream_mode = "updates"
         single = isinstance(stream_mode, str)
         modes = (stream_mode,) if isinstance(stream_mode, str) else tuple(stream_mode)
         for m in modes:

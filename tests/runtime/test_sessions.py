@@ -70,9 +70,12 @@ async def test_state_history_and_resume(store_factory: Callable[[], Any]) -> Non
 async def test_stream_values_and_updates(store_factory: Callable[[], Any]) -> None:
     graph = tutorial_builder().compile(checkpointer=store_factory())
     async with graph:
-        values = [ev async for ev in graph.astream({"messages": []}, cfg("s"))]
+        values = [
+            ev async for ev in graph.astream({"messages": []}, cfg("s"), stream_mode="values")
+        ]
         assert values == [{"messages": []}, {"messages": ["Hello from the agent"]}]
-        updates = [ev async for ev in graph.astream({}, cfg("s"), stream_mode="updates")]
+        # "updates" is the default, as for LangGraph's compiled StateGraph
+        updates = [ev async for ev in graph.astream({}, cfg("s"))]
         assert updates == [{"agent": {"messages": ["Hello from the agent"] * 2}}]
         both = [ev async for ev in graph.astream({}, cfg("s"), stream_mode=["values", "updates"])]
         # no "values" event for the input step: `{}` writes nothing (LangGraph's rule)

@@ -53,10 +53,6 @@ _PYDANTIC_SCHEMA = (
 
 # name -> why the ported program does not print what LangGraph prints (yet)
 XFAIL: dict[str, str] = {
-    "chatbot_basic": _DEFAULT_STREAM_MODE,
-    "chatbot_tools": _DEFAULT_STREAM_MODE,
-    "stream_graph_state": _DEFAULT_STREAM_MODE,
-    "agent_human_in_the_loop": _DEFAULT_STREAM_MODE,
     "chatbot_human_in_the_loop": _RESUME_VALUES,
     "chatbot_custom_state": _RESUME_VALUES,
     "chatbot_time_travel": _RESUME_VALUES + " (replaying from a checkpoint too)",
