@@ -170,11 +170,15 @@ class CompiledGraph:
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
         context: Any = None,
+        lockstep: bool = True,
         **_: Any,
     ) -> AsyncGenerator[Any, None]:
         """Events as the turn runs: one mode yields payloads, a list yields ``(mode, data)``.
 
         Without ``stream_mode``, ``"updates"``: a compiled StateGraph's default in LangGraph.
+        As with LangGraph's generators, the next step runs only once the consumer has taken
+        the events of the one before and asks for more; ``lockstep=False`` lets the turn run
+        on regardless (a server relaying events to a slow client).
         """
         if stream_mode is None:
             stream_mode = "updates"
@@ -193,10 +197,18 @@ class CompiledGraph:
             cfg.context = context
         queue: asyncio.Queue[Any] = asyncio.Queue()
         wanted = frozenset(modes)
+        # Set while the consumer waits on an empty queue: it has taken every event so far.
+        waiting = asyncio.Event()
+        gone = False
 
         def on_event(mode: str, payload: Any) -> None:
             if mode in wanted:
+                if not gone:
+                    waiting.clear()
                 queue.put_nowait(payload if single else (mode, payload))
+
+        if lockstep:
+            on_event.caught_up = waiting.wait  # type: ignore[attr-defined]
 
         on_event.debug = "debug" in wanted  # type: ignore[attr-defined]
         # "messages": chat model tokens and the messages nodes return, as (message,
@@ -217,6 +229,8 @@ class CompiledGraph:
         task.add_done_callback(lambda _: queue.put_nowait(_DONE))
         try:
             while True:
+                if queue.empty():
+                    waiting.set()
                 item = await queue.get()
                 if item is _DONE:
                     break
@@ -224,7 +238,9 @@ class CompiledGraph:
             await task
         finally:
             # A consumer that stops early (client disconnect): a turn not yet started is
-            # skipped; one that started runs to its end and commits.
+            # skipped; one that started runs to its end and commits, waiting for nobody.
+            gone = True
+            waiting.set()
             if not task.done():
                 task.cancel()
 

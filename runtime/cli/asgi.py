@@ -230,7 +230,10 @@ class Host:
         modes = [body.stream_mode] if isinstance(body.stream_mode, str) else body.stream_mode
         for mode in modes:
             _choice("stream_mode", mode, (*STREAM_MODES, *SERVER_MODES))
-        agen = graph.astream(input, config, stream_mode=graph_modes(modes), **options)
+        # the turn runs on without waiting for a slow client, as LangGraph Platform runs do
+        agen = graph.astream(
+            input, config, stream_mode=graph_modes(modes), lockstep=False, **options
+        )
         # Wait for the first event before answering, so that a turn refused at once (busy,
         # mailbox full, shutting down, bad input) gets its status code, not an SSE error.
         try:

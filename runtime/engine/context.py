@@ -10,7 +10,9 @@ from stores.records import CheckpointRow
 #: Receives each checkpoint row as soon as its step commits in memory (the flusher's intake).
 RowSink = Callable[[CheckpointRow], None]
 #: Receives ``(mode, payload)`` stream events while the turn runs. A sink with a true
-#: ``debug`` attribute also gets ``"debug"`` events (they cost work, so only on request).
+#: ``debug`` attribute also gets ``"debug"`` events (they cost work, so only on request);
+#: one with a ``caught_up`` coroutine function has the turn await it after each step, until
+#: its consumer has taken that step's events.
 EventSink = Callable[[str, Any], None]
 
 

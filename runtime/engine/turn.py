@@ -138,6 +138,8 @@ class Engine:
             resuming = False
         elif isinstance(input, Command) and input.resume is not None and head.pending is not None:
             head.pending.answer(input.resume)
+            if on_event is not None:  # a resume shows the state it starts from (LangGraph)
+                on_event("values", self.output(head))
         elif input is None or (isinstance(input, Command) and input.resume is not None):
             if head.seq == 0:
                 if input is None:
@@ -148,26 +150,27 @@ class Engine:
                     )
                 await self._start(head, {}, meta, on_row, on_event)  # LangGraph's quirk
                 resuming = False
-            elif fork:
-                on_row(
-                    head.commit(
-                        None,
-                        [],
-                        None,
-                        step=head.step + 1,
-                        source="fork",
-                        next_nodes=head.next,
-                        metadata=meta,
-                        tasks=_NO_TASKS,
-                        extra=head.extra,
+            else:
+                if fork:
+                    on_row(
+                        head.commit(
+                            None,
+                            [],
+                            None,
+                            step=head.step + 1,
+                            source="fork",
+                            next_nodes=head.next,
+                            metadata=meta,
+                            tasks=_NO_TASKS,
+                            extra=head.extra,
+                        )
                     )
-                )
-                if on_event is not None and getattr(on_event, "debug", False):
-                    self._debug_checkpoint(head, on_event)
-            elif not head.next:
-                if on_event is not None:
+                    if on_event is not None and getattr(on_event, "debug", False):
+                        self._debug_checkpoint(head, on_event)
+                if on_event is not None:  # a resume shows the state it starts from
                     on_event("values", self.output(head))
-                return self.output(head)
+                if not head.next:
+                    return self.output(head)
         else:
             if isinstance(input, Command):
                 input = self._command_input(head, input)
@@ -176,6 +179,11 @@ class Engine:
             resuming = False
         steps = 0
         cfg.stop = head.step + cfg.recursion_limit
+        # A stream consumer sees each step's events before the next step runs (LangGraph's
+        # generators advance only when asked): the sink may make the turn wait for it.
+        caught_up = getattr(on_event, "caught_up", None) if on_event is not None else None
+        if caught_up is not None:
+            await caught_up()
         while head.next:
             if cfg.stop_requested:  # a newer turn interrupts this one: keep what is done
                 break
@@ -194,6 +202,8 @@ class Engine:
             ran = await self._step(head, cfg, meta, on_row, on_event)
             if ran is None:  # paused by interrupt()
                 return self._paused_output(head, on_event)
+            if caught_up is not None:
+                await caught_up()
             if after and after.intersection(ran):
                 break
         return self.output(head)

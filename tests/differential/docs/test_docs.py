@@ -42,10 +42,6 @@ _DEFAULT_STREAM_MODE = (
     "StateGraph streams 'updates' (langgraph/graph/state.py passes stream_mode='updates'; "
     "ours: runtime/api/compiled.py astream default)"
 )
-_RESUME_VALUES = (
-    "stream_mode='values' on a resume (Command(resume=...) or None input): LangGraph first "
-    "emits the saved state, then each step's; here the saved state is not emitted"
-)
 _PYDANTIC_SCHEMA = (
     "a pydantic BaseModel as state_schema is refused here (GraphDefinitionError from "
     "runtime/graph/schema.py inspect_schema); LangGraph validates node inputs with it"
@@ -53,12 +49,6 @@ _PYDANTIC_SCHEMA = (
 
 # name -> why the ported program does not print what LangGraph prints (yet)
 XFAIL: dict[str, str] = {
-    "chatbot_human_in_the_loop": _RESUME_VALUES,
-    "chatbot_custom_state": _RESUME_VALUES,
-    "chatbot_time_travel": _RESUME_VALUES + " (replaying from a checkpoint too)",
-    "hitl_static_interrupts": _RESUME_VALUES + "; and with interrupt_before and nodes "
-    "returning None, LangGraph emits the input step's values before step_1 while this "
-    "project emits them once, after step_2, when the breakpoint is reached",
     "memory_checkpoints": "checkpointer.delete_thread(id) is a coroutine here "
     "(stores/memory.py, stores/sqlite.py: 'never awaited', the thread stays), sync in "
     "LangGraph; and get_state_history's PregelTask.result is None here where LangGraph "
