@@ -54,6 +54,8 @@ XFAIL: dict[str, str] = {
     "LangGraph; and get_state_history's PregelTask.result is None here where LangGraph "
     "gives the finished task's writes",
     "state_pydantic": _PYDANTIC_SCHEMA,
+    "workflow_functional_api": "the functional API (langgraph.func entrypoint/task) is not "
+    "built yet (issue 13): runtime.func raises ImportError",
 }
 # name -> why the SqliteSaver variant differs where the InMemorySaver one does not
 XFAIL_SQLITE: dict[str, str] = {}

@@ -14,11 +14,19 @@ from typing import Any
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGenerationChunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.tools import BaseTool
 
-__all__ = ["FakeChatModel", "TavilySearch", "call", "chat_model", "tool_ai"]
+__all__ = [
+    "FakeChatModel",
+    "PromptedChatModel",
+    "TavilySearch",
+    "call",
+    "chat_model",
+    "prompted_model",
+    "tool_ai",
+]
 
 
 class FakeChatModel(GenericFakeChatModel):
@@ -81,6 +89,61 @@ class FakeChatModel(GenericFakeChatModel):
             if run_manager:
                 run_manager.on_llm_new_token("", chunk=chunk)
             yield chunk
+
+
+def _prompt_text(value: Any) -> str:
+    """The text of the last message of a model input (a string, messages, or a prompt value)."""
+    if hasattr(value, "to_messages"):
+        value = value.to_messages()
+    if isinstance(value, str):
+        return value
+    last = list(value)[-1]
+    if isinstance(last, BaseMessage):
+        return str(last.content)
+    if isinstance(last, dict):
+        return str(last.get("content", ""))
+    return str(last)
+
+
+class PromptedChatModel(FakeChatModel):
+    """Answers by what it is asked: the reply of the first key found in the last message.
+
+    For nodes that call one model in parallel (``Send`` workers, fan-out edges): which
+    thread asks first is chance, so a reply script in order would differ from run to run.
+    """
+
+    replies: dict[str, Any]
+
+    def _pick(self, messages: Any) -> Any:
+        text = _prompt_text(messages)
+        for key, reply in self.replies.items():
+            if key in text:
+                return reply
+        raise KeyError(f"no scripted reply for {text!r}")
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        reply = self._pick(messages)
+        message = AIMessage(content=reply) if isinstance(reply, str) else reply
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def with_structured_output(self, schema: Any, **kwargs: Any) -> Runnable[Any, Any]:
+        def parse(value: Any) -> Any:
+            reply = self._pick(value)
+            data = json.loads(reply if isinstance(reply, str) else str(reply.content))
+            return schema.model_validate(data) if hasattr(schema, "model_validate") else data
+
+        return RunnableLambda(parse)
+
+
+def prompted_model(replies: dict[str, AIMessage | str], **kwargs: Any) -> PromptedChatModel:
+    """A model answering ``replies[key]`` to a prompt whose last message contains ``key``."""
+    return PromptedChatModel(messages=iter([]), replies=replies, **kwargs)
 
 
 def chat_model(*replies: AIMessage | str, **kwargs: Any) -> FakeChatModel:
