@@ -12,14 +12,18 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.tools import BaseTool
+from langchain_core.vectorstores import VectorStore
 
 __all__ = [
     "FakeChatModel",
+    "KeywordVectorStore",
     "PromptedChatModel",
     "TavilySearch",
     "call",
@@ -183,3 +187,57 @@ class TavilySearch(BaseTool):
                 for i in range(self.max_results)
             ],
         }
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+class KeywordVectorStore(VectorStore):
+    """Stands in for ``InMemoryVectorStore`` + an embedding model (no numpy here, no network).
+
+    Ranks documents by the words they share with the query (ties: the first added first);
+    ``as_retriever()`` is VectorStore's own, so a retriever tool over it is the real one.
+    """
+
+    def __init__(self, embedding: Embeddings | None = None) -> None:
+        self.docs: list[Document] = []
+
+    @property
+    def embeddings(self) -> Embeddings | None:
+        return None
+
+    def add_texts(
+        self,
+        texts: Any,
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        **kwargs: Any,
+    ) -> list[str]:
+        out = []
+        for i, text in enumerate(texts):
+            doc_id = f"doc-{len(self.docs)}"
+            meta = metadatas[i] if metadatas else {}
+            self.docs.append(Document(id=doc_id, page_content=text, metadata=meta))
+            out.append(doc_id)
+        return out
+
+    def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
+        wanted = _words(query)
+        ranked = sorted(
+            enumerate(self.docs), key=lambda p: (-len(wanted & _words(p[1].page_content)), p[0])
+        )
+        return [doc for _, doc in ranked[:k]]
+
+    @classmethod
+    def from_texts(
+        cls,
+        texts: list[str],
+        embedding: Embeddings | None = None,
+        metadatas: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> KeywordVectorStore:
+        store = cls(embedding)
+        store.add_texts(texts, metadatas)
+        return store
