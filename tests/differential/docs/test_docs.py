@@ -62,9 +62,6 @@ XFAIL: dict[str, str] = {
     "graph_defer": "add_node(defer=True) is not built: runtime/graph/builder.py warns "
     "(UnsupportedOptionWarning) and ignores it, so d runs as soon as c is done and again "
     "after b_2 (two 'D's)",
-    "memory_store_in_node": "store.search(namespace, query=...) raises NotImplementedError "
-    "here (runtime/memory.py asearch: no embedding index); LangGraph's InMemoryStore without "
-    "an index ignores the query and returns the namespace's items",
     "memory_store_application": _APP_STORE,
     "memory_store_agent_tools": _APP_STORE,
     "workflow_functional_api": "the functional API (langgraph.func entrypoint/task) is not "
