@@ -42,10 +42,6 @@ _DEFAULT_STREAM_MODE = (
     "StateGraph streams 'updates' (langgraph/graph/state.py passes stream_mode='updates'; "
     "ours: runtime/api/compiled.py astream default)"
 )
-_PYDANTIC_SCHEMA = (
-    "a pydantic BaseModel as state_schema is refused here (GraphDefinitionError from "
-    "runtime/graph/schema.py inspect_schema); LangGraph validates node inputs with it"
-)
 
 _APP_STORE = (
     "store calls from application code (InMemoryStore().put/get/search outside a graph) are "
@@ -58,7 +54,6 @@ XFAIL: dict[str, str] = {
     "(stores/memory.py, stores/sqlite.py: 'never awaited', the thread stays), sync in "
     "LangGraph; and get_state_history's PregelTask.result is None here where LangGraph "
     "gives the finished task's writes",
-    "state_pydantic": _PYDANTIC_SCHEMA,
     "graph_defer": "add_node(defer=True) is not built: runtime/graph/builder.py warns "
     "(UnsupportedOptionWarning) and ignores it, so d runs as soon as c is done and again "
     "after b_2 (two 'D's)",
