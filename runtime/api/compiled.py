@@ -24,7 +24,7 @@ from runtime.stats import RuntimeStatistics
 from runtime.supervisor import Durability, Strategy, Supervisor
 from stores import Store, codec
 
-from .config import parse_config
+from .config import parse_config, thread_id_arg
 from .portal import portal_loop, register_closer, run_sync
 from .snapshot import (
     StateSnapshot,
@@ -401,6 +401,7 @@ class CompiledGraph:
 
     # -- threads -------------------------------------------------------------------------
     async def aget_thread(self, thread_id: str) -> ThreadInfo | None:
+        thread_id = thread_id_arg(thread_id)
         if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(self.aget_thread(thread_id))  # type: ignore[no-any-return]
         self._need_checkpointer("get_thread")
@@ -467,6 +468,7 @@ class CompiledGraph:
 
     async def adelete_thread(self, thread_id: str) -> bool:
         """Delete a thread and its whole history (cross-session memory is kept)."""
+        thread_id = thread_id_arg(thread_id)
         if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(self.adelete_thread(thread_id))  # type: ignore[no-any-return]
         self._need_checkpointer("delete_thread")
@@ -479,6 +481,7 @@ class CompiledGraph:
         """Archive a thread: queued turns finish, its checkpoints are flushed and it leaves
         memory. It stays readable (state, history, get_thread); turns and updates raise
         ``ThreadArchivedError`` until ``arestore_thread``. ``False`` if there is no thread."""
+        thread_id = thread_id_arg(thread_id)
         if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(self.aarchive_thread(thread_id))  # type: ignore[no-any-return]
         self._need_checkpointer("archive_thread")
@@ -490,6 +493,7 @@ class CompiledGraph:
     async def arestore_thread(self, thread_id: str) -> bool:
         """Make an archived thread take turns again (status ``idle``, or ``interrupted`` if
         it was paused). ``False`` if the thread is not archived."""
+        thread_id = thread_id_arg(thread_id)
         if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(self.arestore_thread(thread_id))  # type: ignore[no-any-return]
         self._need_checkpointer("restore_thread")
@@ -527,7 +531,7 @@ class CompiledGraph:
                 self.acreate_thread(thread_id, metadata=metadata, values=values)
             )
         self._need_checkpointer("create_thread")
-        tid = str(thread_id) if thread_id is not None else str(uuid.uuid4())
+        tid = thread_id_arg(thread_id) if thread_id is not None else str(uuid.uuid4())
         sup = self.supervisor
         encoded = codec.encode_value(metadata or {}, what="metadata", thread_id=tid)
 
