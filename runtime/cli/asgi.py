@@ -34,6 +34,7 @@ from .jsonio import output_json, snapshot_json, thread_json
 from .msgstream import SERVER_MODES, MessagesView, graph_modes
 from .protocol import (
     JSON,
+    ClientGoneError,
     HistoryQuery,
     NotFoundError,
     RunCreate,
@@ -53,10 +54,6 @@ __all__ = ["Host", "create_app"]
 
 T = TypeVar("T")
 _INT_MAX = 2**63 - 1
-
-
-class ClientGoneError(Exception):
-    """The client disconnected before its answer was ready."""
 
 
 async def _disconnect(request: Request) -> None:

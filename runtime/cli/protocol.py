@@ -44,6 +44,7 @@ __all__ = [
     "JSON",
     "MAX_DEPTH",
     "STATUS",
+    "ClientGoneError",
     "CommandBody",
     "HistoryQuery",
     "NotFoundError",
@@ -132,6 +133,10 @@ class ValidationError(ValueError):
     """A request body or query that does not have the documented shape."""
 
 
+class ClientGoneError(Exception):
+    """The client disconnected before its answer was ready (nobody reads the 499)."""
+
+
 STATUS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int], ...] = (
     (NotFoundError, 404),
     ((SessionBusyError, StaleOwnerError, ThreadExistsError, ThreadArchivedError), 409),
@@ -146,6 +151,7 @@ STATUS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int],
         422,
     ),
     ((MailboxFullError, StoreUnavailableError, ShuttingDownError), 503),
+    (ClientGoneError, 499),
 )
 
 
@@ -161,7 +167,7 @@ _STORE_MESSAGES: tuple[tuple[type[StoreError], str], ...] = (
     (CorruptCheckpointError, "a stored checkpoint of this thread cannot be read"),
     (StaleOwnerError, "another process owns this thread now"),
 )
-_OURS = (SessionRuntimeError, NotFoundError, ThreadExistsError, ValidationError)
+_OURS = (SessionRuntimeError, NotFoundError, ThreadExistsError, ValidationError, ClientGoneError)
 #: The note the engine adds to a node's exception (runtime/engine/turn.py): names only.
 _NODE_NOTE = "raised by node "
 
