@@ -26,6 +26,7 @@ from stores import Store, codec
 
 from .config import parse_config, thread_id_arg
 from .portal import portal_loop, register_closer, run_sync
+from .requests import RequestLog, check_request_id
 from .snapshot import (
     StateSnapshot,
     ThreadInfo,
@@ -54,6 +55,7 @@ class CompiledGraph:
         self.checkpointer = checkpointer
         self.store = store
         self.supervisor = Supervisor(spec, checkpointer, store=store, **runtime_options)
+        self._requests = RequestLog()
         register_closer(self)
 
     @property
@@ -113,9 +115,14 @@ class CompiledGraph:
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
         context: Any = None,
+        request_id: str | None = None,
         **_: Any,
     ) -> Any:
-        """Run one turn of the session ``config["configurable"]["thread_id"]``."""
+        """Run one turn of the session ``config["configurable"]["thread_id"]``.
+
+        ``request_id``: a retry with the same id on the same thread gets the first call's
+        answer (waiting for it if it still runs) and never runs again; see
+        ``runtime.api.requests`` for what is remembered and for how long."""
         sup = self.supervisor
         if sup.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(
@@ -127,11 +134,26 @@ class CompiledGraph:
                     interrupt_before=interrupt_before,
                     interrupt_after=interrupt_after,
                     context=context,
+                    request_id=request_id,
                 )
             )
         cfg = self._cfg(config)
         if context is not None:
             cfg.context = context
+        if request_id is not None:
+            return await self._requests.once(
+                self,
+                cfg,
+                check_request_id(request_id),
+                lambda: sup.turn(
+                    input,
+                    cfg,
+                    durability=durability,
+                    multitask_strategy=multitask_strategy,
+                    interrupt_before=self._nodes(interrupt_before),
+                    interrupt_after=self._nodes(interrupt_after),
+                ),
+            )
         if interrupt_before is None and interrupt_after is None:
             return await sup.turn(
                 input, cfg, durability=durability, multitask_strategy=multitask_strategy
@@ -472,6 +494,7 @@ class CompiledGraph:
         if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(self.adelete_thread(thread_id))  # type: ignore[no-any-return]
         self._need_checkpointer("delete_thread")
+        self._requests.forget(thread_id)
         return await self.supervisor.delete_thread(thread_id)
 
     def delete_thread(self, thread_id: str) -> bool:

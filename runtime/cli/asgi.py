@@ -53,6 +53,9 @@ __all__ = ["Host", "create_app"]
 
 
 T = TypeVar("T")
+#: The header naming a run request (retries send the same): IETF's draft
+#: ``Idempotency-Key``, which LangGraph's SDK can send with ``headers=`` on every call.
+IDEMPOTENCY_KEY = "idempotency-key"
 _INT_MAX = 2**63 - 1
 
 
@@ -272,11 +275,18 @@ class Host:
 
     async def run_wait(self, request: Request) -> Response:
         graph, _, input, config, options = await self._run_args(request)
+        key = request.headers.get(IDEMPOTENCY_KEY)
+        if key is not None:
+            options["request_id"] = key
         out = await _unless_gone(request, graph.ainvoke(input, config, **options))
         return JSON(output_json(out))
 
     async def run_stream(self, request: Request) -> Response:
         graph, body, input, config, options = await self._run_args(request)
+        if IDEMPOTENCY_KEY in request.headers:
+            raise ValidationError(
+                f"{IDEMPOTENCY_KEY} is not supported on runs/stream yet; use runs/wait"
+            )
         modes = [body.stream_mode] if isinstance(body.stream_mode, str) else body.stream_mode
         for mode in modes:
             _choice("stream_mode", mode, (*STREAM_MODES, *SERVER_MODES))
