@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from runtime.engine import RunConfig
-from runtime.engine.context import format_checkpoint_id
+from runtime.engine.context import DEFAULT_RECURSION_LIMIT, format_checkpoint_id
 
 __all__ = [
     "EXPECTED",
@@ -25,7 +25,6 @@ EXPECTED = (
 )
 #: ``configurable`` keys that address the checkpoint rather than describe the call.
 _ADDRESS_KEYS = frozenset({"thread_id", "checkpoint_id", "checkpoint_ns"})
-DEFAULT_RECURSION_LIMIT = 25
 #: Checkpoint ids are stored as signed 64-bit integers.
 _MAX_SEQ = 2**63 - 1
 
