@@ -25,8 +25,9 @@ from runtime.stats import RuntimeStatistics
 from runtime.supervisor import Durability, Strategy, Supervisor
 from stores import Store, codec
 
-from .config import parse_config
+from .config import parse_config, thread_id_arg
 from .portal import portal_loop, register_closer, run_sync
+from .requests import RequestLog, check_request_id
 from .snapshot import (
     StateSnapshot,
     ThreadInfo,
@@ -55,6 +56,7 @@ class CompiledGraph:
         self.checkpointer = checkpointer
         self.store = store
         self.supervisor = Supervisor(spec, checkpointer, store=store, **runtime_options)
+        self._requests = RequestLog()
         register_closer(self)
 
     @property
@@ -114,9 +116,14 @@ class CompiledGraph:
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
         context: Any = None,
+        request_id: str | None = None,
         **_: Any,
     ) -> Any:
-        """Run one turn of the session ``config["configurable"]["thread_id"]``."""
+        """Run one turn of the session ``config["configurable"]["thread_id"]``.
+
+        ``request_id``: a retry with the same id on the same thread gets the first call's
+        answer (waiting for it if it still runs) and never runs again; see
+        ``runtime.api.requests`` for what is remembered and for how long."""
         sup = self.supervisor
         if sup.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(
@@ -128,11 +135,26 @@ class CompiledGraph:
                     interrupt_before=interrupt_before,
                     interrupt_after=interrupt_after,
                     context=context,
+                    request_id=request_id,
                 )
             )
         cfg = self._cfg(config)
         if context is not None:
             cfg.context = context
+        if request_id is not None:
+            return await self._requests.once(
+                self,
+                cfg,
+                check_request_id(request_id),
+                lambda: sup.turn(
+                    input,
+                    cfg,
+                    durability=durability,
+                    multitask_strategy=multitask_strategy,
+                    interrupt_before=self._nodes(interrupt_before),
+                    interrupt_after=self._nodes(interrupt_after),
+                ),
+            )
         if interrupt_before is None and interrupt_after is None:
             return await sup.turn(
                 input, cfg, durability=durability, multitask_strategy=multitask_strategy
@@ -402,6 +424,7 @@ class CompiledGraph:
 
     # -- threads -------------------------------------------------------------------------
     async def aget_thread(self, thread_id: str) -> ThreadInfo | None:
+        thread_id = thread_id_arg(thread_id)
         if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(self.aget_thread(thread_id))  # type: ignore[no-any-return]
         self._need_checkpointer("get_thread")
@@ -468,9 +491,11 @@ class CompiledGraph:
 
     async def adelete_thread(self, thread_id: str) -> bool:
         """Delete a thread and its whole history (cross-session memory is kept)."""
+        thread_id = thread_id_arg(thread_id)
         if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(self.adelete_thread(thread_id))  # type: ignore[no-any-return]
         self._need_checkpointer("delete_thread")
+        self._requests.forget(thread_id)
         return await self.supervisor.delete_thread(thread_id)
 
     def delete_thread(self, thread_id: str) -> bool:
@@ -480,6 +505,7 @@ class CompiledGraph:
         """Archive a thread: queued turns finish, its checkpoints are flushed and it leaves
         memory. It stays readable (state, history, get_thread); turns and updates raise
         ``ThreadArchivedError`` until ``arestore_thread``. ``False`` if there is no thread."""
+        thread_id = thread_id_arg(thread_id)
         if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(self.aarchive_thread(thread_id))  # type: ignore[no-any-return]
         self._need_checkpointer("archive_thread")
@@ -491,6 +517,7 @@ class CompiledGraph:
     async def arestore_thread(self, thread_id: str) -> bool:
         """Make an archived thread take turns again (status ``idle``, or ``interrupted`` if
         it was paused). ``False`` if the thread is not archived."""
+        thread_id = thread_id_arg(thread_id)
         if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(self.arestore_thread(thread_id))  # type: ignore[no-any-return]
         self._need_checkpointer("restore_thread")
@@ -528,7 +555,7 @@ class CompiledGraph:
                 self.acreate_thread(thread_id, metadata=metadata, values=values)
             )
         self._need_checkpointer("create_thread")
-        tid = str(thread_id) if thread_id is not None else str(uuid.uuid4())
+        tid = thread_id_arg(thread_id) if thread_id is not None else str(uuid.uuid4())
         sup = self.supervisor
         encoded = codec.encode_value(metadata or {}, what="metadata", thread_id=tid)
 
