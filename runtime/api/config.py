@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -18,7 +19,8 @@ EXPECTED = (
 )
 #: ``configurable`` keys that address the checkpoint rather than describe the call.
 _ADDRESS_KEYS = frozenset({"thread_id", "checkpoint_id", "checkpoint_ns"})
-DEFAULT_RECURSION_LIMIT = 25
+#: LangGraph 1.2's default, read from the same environment variable as LangGraph reads it.
+DEFAULT_RECURSION_LIMIT = int(os.environ.get("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
 
 
 def parse_config(config: Any, *, what: str = "this call") -> RunConfig:

@@ -281,9 +281,20 @@ def _order(r: TaskResult) -> tuple[int, str | int]:
 
 
 def object_fields(obj: Any) -> dict[str, Any] | None:
-    """The fields of a dataclass or msgspec Struct instance, else ``None``."""
+    """The fields of a dataclass, msgspec Struct or pydantic model instance, else ``None``.
+
+    Of a pydantic model, LangGraph's rule: the fields set, and those that are not ``None``
+    or whose default is not ``None`` (so ``Model(x=1)`` does not reset other keys)."""
     if isinstance(obj, msgspec.Struct):
         return {f: getattr(obj, f) for f in obj.__struct_fields__}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    fields = getattr(type(obj), "__pydantic_fields__", None)
+    if fields is not None:
+        kept = obj.__pydantic_fields_set__
+        return {
+            k: v
+            for k, info in fields.items()
+            if (v := getattr(obj, k)) is not None or info.default is not None or k in kept
+        }
     return None
