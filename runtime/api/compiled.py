@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, S
 from typing import Any
 
 from runtime.engine import RunConfig, ThreadState
+from runtime.engine.context import DEFAULT_RECURSION_LIMIT
 from runtime.engine.interrupts import PendingStep
 from runtime.engine.replay import chain, rebuild, states_forward
 from runtime.errors import CorruptCheckpointError, InvalidConfigError
@@ -99,7 +100,7 @@ class CompiledGraph:
                 "",
                 raw=raw,
                 configurable=raw.get("configurable") or {},
-                recursion_limit=raw.get("recursion_limit", 25),
+                recursion_limit=raw.get("recursion_limit", DEFAULT_RECURSION_LIMIT),
             )
         return parse_config(config)
 

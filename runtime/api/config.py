@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from runtime.engine import RunConfig
-from runtime.engine.context import format_checkpoint_id
+from runtime.engine.context import DEFAULT_RECURSION_LIMIT, format_checkpoint_id
 
 __all__ = ["EXPECTED", "format_checkpoint_id", "parse_checkpoint_id", "parse_config"]
 from runtime.errors import InvalidConfigError
@@ -19,8 +18,6 @@ EXPECTED = (
 )
 #: ``configurable`` keys that address the checkpoint rather than describe the call.
 _ADDRESS_KEYS = frozenset({"thread_id", "checkpoint_id", "checkpoint_ns"})
-#: LangGraph 1.2's default, read from the same environment variable as LangGraph reads it.
-DEFAULT_RECURSION_LIMIT = int(os.environ.get("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
 
 
 def parse_config(config: Any, *, what: str = "this call") -> RunConfig:

@@ -54,9 +54,6 @@ XFAIL: dict[str, str] = {
     "(stores/memory.py, stores/sqlite.py: 'never awaited', the thread stays), sync in "
     "LangGraph; and get_state_history's PregelTask.result is None here where LangGraph "
     "gives the finished task's writes",
-    "graph_defer": "add_node(defer=True) is not built: runtime/graph/builder.py warns "
-    "(UnsupportedOptionWarning) and ignores it, so d runs as soon as c is done and again "
-    "after b_2 (two 'D's)",
     "memory_store_application": _APP_STORE,
     "memory_store_agent_tools": _APP_STORE,
     "workflow_functional_api": "the functional API (langgraph.func entrypoint/task) is not "
