@@ -7,11 +7,10 @@ lives on (the portal loop when it was first used from sync code) and blocks for 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
-
-import msgspec
 
 from runtime.engine import RunConfig, ThreadState
 from runtime.engine.context import DEFAULT_RECURSION_LIMIT
@@ -36,6 +35,8 @@ from .snapshot import (
     iso,
     snapshot,
 )
+
+log = logging.getLogger("runtime")
 
 STREAM_MODES = ("values", "updates", "custom", "messages", "debug")
 _DONE: Any = object()
@@ -468,10 +469,10 @@ class CompiledGraph:
         await self.aflush()  # thread rows are written with the batches
         if not metadata:
             rows = await self.checkpointer.list_threads(status=status, limit=limit, offset=offset)
-            return [_info(r) for r in rows]
+            return list(_infos(rows))
         found = [
             info
-            for info in map(_info, await self.checkpointer.list_threads(status=status))
+            for info in _infos(await self.checkpointer.list_threads(status=status))
             if all(info.metadata.get(k, _DONE) == v for k, v in metadata.items())
         ]
         return found[offset : None if limit is None else offset + limit]
@@ -666,13 +667,27 @@ def _meta(raw: bytes | None, thread_id: str) -> dict[str, Any]:
         return {}
     try:
         meta: dict[str, Any] = codec.decode(raw)
-    # TypeError too: a registered type's decode function may raise anything on bad bytes
-    except (msgspec.DecodeError, ValueError, TypeError) as exc:
+    # anything: damaged bytes can fail in any way (a nesting too deep: RecursionError)
+    except Exception as exc:
         raise CorruptCheckpointError(
             f"the thread's metadata cannot be decoded ({exc}); the row is left as it is",
             thread_id=thread_id,
         ) from exc
+    if type(meta) is not dict:
+        raise CorruptCheckpointError(
+            f"the thread's metadata is a {type(meta).__name__}, not a dict", thread_id=thread_id
+        )
     return meta
+
+
+def _infos(rows: Iterable[Any]) -> Iterator[ThreadInfo]:
+    """Listed threads; one whose row is damaged is logged and left out, never failing the
+    listing of every other thread (reading it on its own raises the error)."""
+    for row in rows:
+        try:
+            yield _info(row)
+        except CorruptCheckpointError as exc:
+            log.warning("a thread is left out of a listing: %s", exc)
 
 
 async def _next(agen: AsyncGenerator[Any, None]) -> Any:
