@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, given, note, reject, settings
 from hypothesis import strategies as st
 
 from runtime import CorruptCheckpointError
@@ -38,6 +38,8 @@ BAD = "bad"
 TURNS = 2
 
 _enc = msgspec.msgpack.encode
+#: Integers msgpack and SQLite can hold (a damaged record is still a record that was stored)
+_I = st.integers(-(2**63), 2**63 - 1)
 _dec = msgspec.msgpack.Decoder().decode  # extension values come back as Ext, untouched
 
 
@@ -91,7 +93,10 @@ class Place:
             return
         with sqlite3.connect(self.path) as db:
             db.execute("DELETE FROM checkpoints WHERE thread_id = ?", (tid,))
-            db.executemany(schema.INSERT, [(r[0], r[1], r[1], r[2], r[3], r[4]) for r in rows])
+            try:
+                db.executemany(schema.INSERT, [(r[0], r[1], r[1], r[2], r[3], r[4]) for r in rows])
+            except sqlite3.IntegrityError:  # damage the schema itself refuses: not storable
+                reject()
 
     def put_packed(self, tid: str, first: int, seq: int, held: Any, keep: list[Any]) -> None:
         """SQLite: the thread's rows are ``keep`` (one stored row each) plus one packed row
@@ -126,15 +131,15 @@ def _record(row: CheckpointRow) -> list[Any]:
 
 # values of a type the field at each index of the record's array layout does not take
 _WRONG: dict[int, st.SearchStrategy[Any]] = {
-    0: st.text() | st.none() | st.floats() | st.lists(st.integers(), max_size=2),  # v
+    0: st.text() | st.none() | st.floats() | st.lists(_I, max_size=2),  # v
     1: st.text() | st.none() | st.floats(allow_nan=False) | st.binary(),  # step
-    2: st.integers() | st.none() | st.lists(st.text(), max_size=2),  # source
-    3: st.text() | st.none() | st.lists(st.integers(), max_size=2),  # created_at
-    4: st.integers() | st.text(min_size=1) | st.lists(st.integers(), min_size=1),  # next
-    5: st.integers()  # changes
+    2: _I | st.none() | st.lists(st.text(), max_size=2),  # source
+    3: st.text() | st.none() | st.lists(_I, max_size=2),  # created_at
+    4: _I | st.text(min_size=1) | st.lists(_I, min_size=1),  # next
+    5: _I  # changes
     | st.text()
-    | st.lists(st.integers(), min_size=1)
-    | st.lists(st.tuples(st.integers(), st.text(), st.none()), min_size=1),
+    | st.lists(_I, min_size=1)
+    | st.lists(st.tuples(_I, st.text(), st.none()), min_size=1),
 }
 _INT64 = st.integers(-(2**63), 2**63 - 1)
 _BAD_EXT = st.sampled_from(
@@ -167,7 +172,7 @@ def record_damage(draw: st.DrawFn, head: CheckpointRow) -> bytes:
     elif how == "version":
         fields[0] = draw(_INT64.filter(lambda v: not 1 <= v <= CHECKPOINT_FORMAT))
     elif how == "append":  # an append whose value is no list
-        fields[5] = [["messages", 1, draw(st.integers() | st.none() | st.floats())]]
+        fields[5] = [["messages", 1, draw(_I | st.none() | st.floats())]]
     elif how == "time":
         fields[3] = draw(st.sampled_from([float("inf"), float("-inf"), float("nan"), 1e300]))
     elif how == "ext":
@@ -204,13 +209,13 @@ def damage(draw: st.DrawFn, place: Place) -> str:
             rows[-1] = (BAD, seq, seq + 1, 1, head.payload)
             rows.append((BAD, seq + 1, seq, 1, head.payload))
     elif kind == "parent":  # a parent id after the checkpoint, or no id at all
-        bad = draw(st.integers(seq, 2**62) | st.integers(max_value=0) | _NOT_AN_ID)
+        bad = draw(st.integers(seq, 2**62) | st.integers(-(2**63), 0) | _NOT_AN_ID)
         rows[-1] = (BAD, seq, bad, 1, head.payload)
     elif kind == "base":  # a snapshot after the checkpoint, or no id at all
-        bad = draw(st.integers(seq + 1, 2**62) | st.integers(max_value=0) | _NOT_AN_ID)
+        bad = draw(st.integers(seq + 1, 2**62) | st.integers(-(2**63), 0) | _NOT_AN_ID)
         rows[-1] = (BAD, seq, head.parent, bad, head.payload)
     elif kind == "payload-type":
-        bad = draw(st.text() | st.integers() | st.floats())
+        bad = draw(st.text() | _I | st.floats())
         rows[-1] = (BAD, seq, head.parent, head.base, bad)
     elif kind == "values":  # the head made a snapshot whose state is no dict, or no state
         fields = _record(head)
@@ -228,7 +233,7 @@ def damage(draw: st.DrawFn, place: Place) -> str:
         elif how == "types":
             i = draw(st.integers(0, len(held) - 1))
             j = draw(st.sampled_from([1, 2, 3, 4]))
-            held[i][j] = draw(st.text() | st.floats() | st.lists(st.integers(), max_size=2))
+            held[i][j] = draw(st.text() | st.floats() | st.lists(_I, max_size=2))
         else:
             place.put_rows(BAD, [])
             with sqlite3.connect(place.path) as db:
@@ -266,16 +271,16 @@ def _times(kind: str) -> st.SearchStrategy[Any]:
 
 _BAD_COLUMN: dict[str, Callable[[str], st.SearchStrategy[Any]]] = {
     # a TEXT column keeps a number as text
-    "status": lambda kind: st.binary() if kind == "sqlite" else st.integers() | st.binary(),
+    "status": lambda kind: st.binary() if kind == "sqlite" else _I | st.binary(),
     "created_at": _times,
     "updated_at": _times,
     "metadata": lambda kind: (
         st.sampled_from(
             [b"\xc1", codec.encode([1, 2]), codec.encode("text"), b"\x91" * 100_000 + b"\xc0"]
         )
-        | (st.text(min_size=1) if kind == "sqlite" else st.integers())
+        | (st.text(min_size=1) if kind == "sqlite" else _I)
     ),
-    "head": lambda kind: st.integers(max_value=-1) | _NOT_AN_ID,
+    "head": lambda kind: st.integers(-(2**63), -1) | _NOT_AN_ID,
 }
 
 
