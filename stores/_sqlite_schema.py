@@ -183,13 +183,21 @@ UPSERT_THREAD = """
 # One query: find the target checkpoint T (the given seq, else the thread row's head, else the
 # latest), then every row of the thread from the one holding the smallest base of T's row up
 # to T's row, with T last in each (the caller unpacks them and keeps T's base..T).
+# A head past the stored checkpoints (files whose thread rows counted a running turn's
+# checkpoints before they were stored; the runtime no longer writes such rows) reads as the
+# latest stored checkpoint below it, not as an empty thread: the row with the greatest
+# first <= head holds first..seq, so that checkpoint is min(head, seq).
 # Scalar subqueries, not joins: the rows then come in index order, with no temporary
 # B-tree to sort them (15% faster than joins, with or without rows, on 2000 threads).
 CHAIN = """
-    WITH t(s) AS (
+    WITH h(s) AS (
+        SELECT head FROM threads WHERE thread_id = ?1
+    ), t(s) AS (
         SELECT coalesce(
             ?2,
-            (SELECT head FROM threads WHERE thread_id = ?1),
+            (SELECT min(h.s, c.seq) FROM h, checkpoints AS c
+             WHERE c.thread_id = ?1 AND c.first <= h.s ORDER BY c.first DESC LIMIT 1),
+            (SELECT s FROM h),
             (SELECT seq FROM checkpoints WHERE thread_id = ?1 ORDER BY first DESC LIMIT 1))
     ), target(first, seq, base) AS (
         SELECT c.first, c.seq, c.base FROM checkpoints AS c

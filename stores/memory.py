@@ -216,6 +216,9 @@ class MemoryStore:
             if seq is None:
                 t = self._threads.get(thread_id)
                 seq = t.head if t is not None else chain.seqs[-1]
+                if seq not in chain.rows:  # a head past the stored rows: the latest below it
+                    below = bisect_right(chain.seqs, seq)
+                    seq = chain.seqs[below - 1] if below else seq
             target = chain.rows.get(seq)
             if target is None:
                 return []
