@@ -366,6 +366,22 @@ class Flusher:
             async with self._lock:
                 await self._flush_once()
 
+    async def flush_thread(self, thread_id: str) -> None:
+        """Wait until the store has committed every row of ``thread_id`` held here.
+
+        Only that thread's rows are waited for: other threads may keep the flusher busy
+        all along (deleting or archiving an idle thread must not wait for a quiet moment).
+        Retries as :meth:`flush` does; a quarantined thread's rows are not waited for.
+        """
+        while thread_id in self._heads or thread_id in self._in_flight_heads:
+            if self._task is None or self._task.done():
+                async with self._lock:
+                    await self._flush_once()
+                continue
+            self._urgent = True
+            self._poke()
+            await asyncio.shield(self._commit_future())
+
     async def aclose(self) -> None:
         """Flush everything (quarantined threads get one last try), then stop."""
         await self.flush()
