@@ -29,6 +29,7 @@ import asyncio
 import concurrent.futures
 import functools
 import logging
+import os
 import queue
 import re
 import sqlite3
@@ -436,6 +437,31 @@ def journal_wal(db: sqlite3.Connection, busy_ms: int) -> str:
             if primary_code(exc) != BUSY or time.monotonic() >= deadline:
                 raise
             time.sleep(0.005)
+
+
+class FileGone(Exception):
+    """The store's path no longer names the file its writer has open."""
+
+
+def file_identity(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def same_file(db: sqlite3.Connection, args: tuple[str, tuple[int, int]]) -> int:
+    """The last step of every write, just before its COMMIT: the path still names the file
+    the writer opened (a file deleted or replaced under a running process would take
+    commits nobody can read). One ``stat``, about a microsecond."""
+    path, identity = args
+    try:
+        found = file_identity(path)
+    except FileNotFoundError:
+        raise FileGone("deleted") from None
+    except OSError as exc:
+        raise FileGone(f"not reachable ({exc})") from None
+    if found != identity:
+        raise FileGone("replaced by another file")
+    return 0
 
 
 def fetchall(db: sqlite3.Connection, query: str, params: Sequence[Any]) -> list[Any]:
