@@ -329,7 +329,11 @@ async def crash_cycles(
             check_unmigrated(db)
         else:
             starts = {i: Found(n, tuple(nxt)) for _, (_, i, n, nxt) in run.of("start")}
-            assert starts == out.found, "the worker did not start from the state found before"
+            # a kill at a random moment may come before every session has reported
+            if not isinstance(cycle, KillAfter) or len(starts) == THREADS:
+                assert starts == out.found, "the worker did not start from the state found before"
+            else:
+                assert starts == {i: out.found[i] for i in starts}, "a session started elsewhere"
             check_file(db, run, mode)
         out.found = await read_back(db, mode)
         out.runs.append(run)
