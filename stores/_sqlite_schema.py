@@ -184,10 +184,10 @@ UPSERT_THREAD = """
 # One query: find the target checkpoint T (the given seq, else the thread row's head, else the
 # latest), then every row of the thread from the one holding the smallest base of T's row up
 # to T's row, with T last in each (the caller unpacks them and keeps T's base..T).
-# A head past the stored checkpoints (files whose thread rows counted a running turn's
-# checkpoints before they were stored; the runtime no longer writes such rows) reads as the
-# latest stored checkpoint below it, not as an empty thread: the row with the greatest
-# first <= head holds first..seq, so that checkpoint is min(head, seq).
+# A head past the stored checkpoints (a crash could leave one: thread rows once counted a
+# running turn's checkpoints before they were stored) reads as the latest stored checkpoint
+# at or below it, not as an empty thread: the row with the greatest first <= head holds
+# first..seq, so that checkpoint is min(head, seq).
 # Scalar subqueries, not joins: the rows then come in index order, with no temporary
 # B-tree to sort them (15% faster than joins, with or without rows, on 2000 threads).
 CHAIN = """
