@@ -15,6 +15,7 @@
     ├── SerializationError               a value cannot be encoded; ``path`` names where
     └── StoreError
         ├── StoreUnavailableError        the store cannot serve now, after retries/backpressure
+        │   └── StoreFileGoneError       the store's file was deleted or replaced under it
         ├── CorruptCheckpointError       a stored record cannot be decoded (only its thread fails)
         └── StaleOwnerError              another process owns the thread now
 
@@ -33,6 +34,7 @@ from stores.errors import (
     SessionRuntimeError,
     StaleOwnerError,
     StoreError,
+    StoreFileGoneError,
     StoreUnavailableError,
 )
 
@@ -52,6 +54,7 @@ __all__ = [
     "ShuttingDownError",
     "StaleOwnerError",
     "StoreError",
+    "StoreFileGoneError",
     "StoreUnavailableError",
     "ThreadArchivedError",
 ]

@@ -12,7 +12,9 @@ Failure policy, by what the store raised:
   its rows are kept in order ahead of newer ones; nothing is ever dropped. While the backlog
   is above ``max_dirty`` rows, new turns wait (:meth:`wait_capacity`) and after
   ``backpressure_timeout`` fail with ``StoreUnavailableError``; a ``"sync"`` caller waits as
-  long for its commit, then gets the same error (its turn is kept and written later).
+  long for its commit, then gets the same error (its turn is kept and written later). A
+  ``StoreFileGoneError`` (the file deleted or replaced under us) fails waiting callers at
+  once: no wait can cure it. The rows are kept and retried all the same.
 * Any other ``StoreError`` (a duplicate checkpoint, a row the store can never take): retrying
   cannot help, and the batch holds every thread's rows. It is split by thread (the thread
   the error names first, else in halves) until the other threads' rows are written and the
@@ -33,7 +35,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from runtime.batches import Part, Quarantined, refused
-from stores.errors import StaleOwnerError, StoreError, StoreUnavailableError
+from stores.errors import StaleOwnerError, StoreError, StoreFileGoneError, StoreUnavailableError
 from stores.records import CheckpointRow
 
 if TYPE_CHECKING:
@@ -226,6 +228,14 @@ class Flusher:
                     "the flusher is not running; the runtime was closed", thread_id=head.thread_id
                 )
             timed = self._failures != failures
+            gone = self._last_error
+            if timed and isinstance(gone, StoreFileGoneError):
+                # no wait can cure it: say so now rather than after backpressure_timeout
+                raise StoreFileGoneError(
+                    f"this turn ran but was not stored: {gone.message}; it is kept in memory",
+                    path=gone.path,
+                    thread_id=head.thread_id,
+                )
             if timed and loop.time() >= deadline:
                 raise StoreUnavailableError(
                     f"the store has not committed this turn within backpressure_timeout="
@@ -365,6 +375,22 @@ class Flusher:
         while self._heads or self._in_flight:
             async with self._lock:
                 await self._flush_once()
+
+    async def flush_thread(self, thread_id: str) -> None:
+        """Wait until the store has committed every row of ``thread_id`` held here.
+
+        Only that thread's rows are waited for: other threads may keep the flusher busy
+        all along (deleting or archiving an idle thread must not wait for a quiet moment).
+        Retries as :meth:`flush` does; a quarantined thread's rows are not waited for.
+        """
+        while thread_id in self._heads or thread_id in self._in_flight_heads:
+            if self._task is None or self._task.done():
+                async with self._lock:
+                    await self._flush_once()
+                continue
+            self._urgent = True
+            self._poke()
+            await asyncio.shield(self._commit_future())
 
     async def aclose(self) -> None:
         """Flush everything (quarantined threads get one last try), then stop."""

@@ -487,7 +487,7 @@ class Supervisor:
                 if actor.task is not None:
                     await asyncio.wait([actor.task])
             if evict is not None and flusher is not None:
-                await flusher.flush()  # its rows must not land after the block
+                await flusher.flush_thread(tid)  # its rows must not land after the block
             yield Hold(True, aside.head if aside is not None else None)
         finally:
             if self._fences.get(tid) is fence:  # else forget_loop() dropped everything

@@ -219,8 +219,10 @@ class MemoryStore:
                 t = self._threads.get(thread_id)
                 seq = seqs[-1]
                 if t is not None and type(t.head) is int and t.head < seq:
-                    # a head past the latest checkpoint (a crash can leave one) means the latest
-                    seq = t.head
+                    # the head, or the latest stored below it; a head past the latest (a
+                    # crash could leave one) reads as the latest
+                    below = bisect_right(seqs, t.head)
+                    seq = seqs[below - 1] if below else t.head
             target = chain.rows.get(seq)
             if target is None:
                 return []

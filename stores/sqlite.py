@@ -58,7 +58,7 @@ from . import _sqlite_schema as sql
 from ._check import check_thread, readable_threads
 from ._protocol import check_namespace
 from ._stats import Counters, SqliteStoreStatistics
-from .errors import StaleOwnerError, StoreError, StoreUnavailableError
+from .errors import StaleOwnerError, StoreError, StoreFileGoneError, StoreUnavailableError
 from .memory import (
     ItemClock,
     check_batch,
@@ -133,6 +133,9 @@ class SqliteStore:
         self.busy_timeout = busy_timeout
         self.writer = writer
         self._shared = self.path in (":memory:", "")  # one private database per connection
+        self._identity: tuple[int, int] | None = None
+        """``(st_dev, st_ino)`` of the file as opened: every write checks the path still
+        names it (see sql.same_file)."""
         # nothing here touches an event loop: open() may run in another loop or thread
         self._w: sql.Writer | None = None
         self._reader: aiosqlite.Connection | None = None
@@ -201,6 +204,7 @@ class SqliteStore:
             db.execute(f"PRAGMA synchronous = {self.synchronous}")
             db.execute("PRAGMA journal_size_limit = 67108864")  # shrink the WAL after bursts
             found, now = sql.migrate(db, self.path)
+            self._identity = None if self._shared else sql.file_identity(self.path)
             if self.writer == "loop":
                 db.execute("PRAGMA busy_timeout = 0")  # see sql.Writer.run
                 if not self._shared:
@@ -242,6 +246,8 @@ class SqliteStore:
     ) -> list[int]:
         """Run ``steps`` as one transaction on the writer; map errors (see module doc)."""
         w = self._writer()
+        if self._identity is not None:
+            steps = [*steps, (sql.same_file, (self.path, self._identity), sql.CALL)]
         try:
             if check is None:
                 counts = await w.run(sql.transaction, steps)
@@ -255,6 +261,16 @@ class SqliteStore:
                 f"(their leases expired and were taken over); nothing was written",
                 thread_id=exc.thread_ids[0],
             ) from exc
+        except sql.FileGone as exc:
+            self._n.write_errors += 1
+            gone = StoreFileGoneError(
+                f"cannot {doing}: {self.path} was {exc} since this store opened it; nothing "
+                "was written, and nothing will be into the file this store has open (reopen "
+                "the store to use the file now at that path)",
+                path=self.path,
+            )
+            log.warning("%s", gone)
+            raise gone from None
         except sql.REFUSED as exc:
             self._n.write_errors += 1
             raise StoreError(f"cannot {doing}: refused ({exc}); nothing was written") from exc
