@@ -84,6 +84,7 @@ class Supervisor:
         retention: Retention | None = None,
         state_version: int = 0,
         migrations: Mapping[int, Migration] | None = None,
+        step_timeout: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -104,6 +105,7 @@ class Supervisor:
             sync_nodes=sync_nodes,
             state_version=state_version,
             migrations=migrations,
+            step_timeout=step_timeout,
         )
         self.durability = durability
         self.max_active = max_active

@@ -16,6 +16,7 @@ import msgspec
 from runtime.engine import RunConfig, ThreadState
 from runtime.engine.interrupts import PendingStep
 from runtime.engine.replay import chain, rebuild, states_forward
+from runtime.engine.turn import check_step_timeout
 from runtime.errors import CorruptCheckpointError, InvalidConfigError
 from runtime.graph.spec import START, GraphSpec
 from runtime.memory import Memory
@@ -55,6 +56,17 @@ class CompiledGraph:
         self.store = store
         self.supervisor = Supervisor(spec, checkpointer, store=store, **runtime_options)
         register_closer(self)
+
+    @property
+    def step_timeout(self) -> float | None:
+        """Seconds a super-step may take, ``None`` for no bound (LangGraph's attribute of
+        the same name; set it here or with ``compile(step_timeout=...)``). A step past it
+        is cancelled and the turn fails with ``StepTimeoutError`` (a ``TimeoutError``)."""
+        return self.supervisor.engine.step_timeout
+
+    @step_timeout.setter
+    def step_timeout(self, value: float | None) -> None:
+        self.supervisor.engine.step_timeout = check_step_timeout(value)
 
     @property
     def memory(self) -> Memory | None:
@@ -113,9 +125,14 @@ class CompiledGraph:
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
         context: Any = None,
+        step_timeout: float | None = None,
         **_: Any,
     ) -> Any:
-        """Run one turn of the session ``config["configurable"]["thread_id"]``."""
+        """Run one turn of the session ``config["configurable"]["thread_id"]``.
+
+        ``step_timeout``: seconds each super-step of this turn may take (overrides the
+        graph's ``step_timeout``); past it the turn fails with ``StepTimeoutError``.
+        """
         sup = self.supervisor
         if sup.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(
@@ -127,11 +144,14 @@ class CompiledGraph:
                     interrupt_before=interrupt_before,
                     interrupt_after=interrupt_after,
                     context=context,
+                    step_timeout=step_timeout,
                 )
             )
         cfg = self._cfg(config)
         if context is not None:
             cfg.context = context
+        if step_timeout is not None:
+            cfg.step_timeout = check_step_timeout(step_timeout)
         if interrupt_before is None and interrupt_after is None:
             return await sup.turn(
                 input, cfg, durability=durability, multitask_strategy=multitask_strategy
@@ -171,6 +191,7 @@ class CompiledGraph:
         interrupt_after: str | Sequence[str] | None = None,
         context: Any = None,
         lockstep: bool = True,
+        step_timeout: float | None = None,
         **_: Any,
     ) -> AsyncGenerator[Any, None]:
         """Events as the turn runs: one mode yields payloads, a list yields ``(mode, data)``.
@@ -195,6 +216,8 @@ class CompiledGraph:
         cfg = self._cfg(config)
         if context is not None:
             cfg.context = context
+        if step_timeout is not None:
+            cfg.step_timeout = check_step_timeout(step_timeout)
         queue: asyncio.Queue[Any] = asyncio.Queue()
         wanted = frozenset(modes)
         # Set while the consumer waits on an empty queue: it has taken every event so far.
