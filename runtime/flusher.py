@@ -112,6 +112,7 @@ class Flusher:
         self._failures = 0
         self._max_batch_seen = 0
         self._last_error: BaseException | None = None
+        self._stopping = False
 
     # -- intake (hot path) ---------------------------------------------------------------
     def add(self, head: ThreadState, row: CheckpointRow) -> None:
@@ -366,12 +367,25 @@ class Flusher:
             async with self._lock:
                 await self._flush_once()
 
-    async def aclose(self) -> None:
-        """Flush everything (quarantined threads get one last try), then stop."""
-        await self.flush()
-        if self.quarantine:
-            self.retry_quarantined()
-            await self.flush()
+    async def aclose(self, deadline: float | None = None) -> dict[str, int]:
+        """Flush everything (quarantined threads get one last try), then stop.
+
+        ``deadline`` (loop time): stop trying then, however the store fares. Returns the
+        rows left unwritten, by thread (a thread whose row alone is unwritten counts 0);
+        empty when everything was written. The rows stay here (:meth:`take_all`).
+        """
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self.flush()
+                if self.quarantine:
+                    self.retry_quarantined()
+                    await self.flush()
+        except TimeoutError:
+            log.error(
+                "the store did not take the last checkpoints before the shutdown deadline; "
+                "last store error: %r",
+                self._last_error,
+            )
         for tid, q in self.quarantine.items():
             log.error(
                 "closing with %d checkpoints of thread %r that the store refused; they are "
@@ -382,9 +396,23 @@ class Flusher:
             )
         task, self._task = self._task, None
         if task is not None and not task.done():
+            self._stopping = True  # its last flush was ours
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # mid-write, it waits for the store's answer (see _write_dirty): not forever
+            await asyncio.wait({task}, timeout=None if deadline is None else 1.0)
+        return self.unwritten_by_thread()
+
+    def unwritten_by_thread(self) -> dict[str, int]:
+        """Rows not committed, by thread: dirty, in flight and quarantined ones (but not
+        those of threads another process took over, which are dropped by design)."""
+        left = dict.fromkeys(self._heads, 0)
+        left.update(dict.fromkeys(self._in_flight_heads, 0))
+        for r in (*self._in_flight, *self._rows):
+            left[r.thread_id] = left.get(r.thread_id, 0) + 1
+        for tid, q in self.quarantine.items():
+            if not isinstance(q.error, StaleOwnerError):  # another process's now: dropped
+                left[tid] = left.get(tid, 0) + len(q.rows)
+        return left
 
     def statistics(self) -> FlusherStatistics:
         return FlusherStatistics(
@@ -418,9 +446,10 @@ class Flusher:
                 async with self._lock:
                     await self._flush_once()
         except asyncio.CancelledError:
-            # The loop is shutting down (end of asyncio.run, or aclose): nothing that was
-            # acknowledged may be lost, so write it all before going.
-            await self.flush()
+            # The loop is shutting down (end of asyncio.run): nothing that was acknowledged
+            # may be lost, so write it all before going (aclose has done that already).
+            if not self._stopping:
+                await self.flush()
             raise
 
     async def _flush_once(self) -> None:

@@ -604,7 +604,9 @@ class CompiledGraph:
     def close_at_exit(self) -> None:
         loop = self.supervisor.loop
         if loop is not None and loop.is_running():
-            asyncio.run_coroutine_threadsafe(self.supervisor.aclose(), loop).result(timeout=60)
+            sup = self.supervisor
+            bound = sup.drain_timeout + sup.shutdown_grace + 5  # aclose keeps to the first two
+            asyncio.run_coroutine_threadsafe(sup.aclose(), loop).result(timeout=bound)
 
     async def __aenter__(self) -> CompiledGraph:
         await self._local()
