@@ -113,6 +113,8 @@ class Flusher:
         self._max_batch_seen = 0
         self._last_error: BaseException | None = None
         self._stopping = False
+        self.last_flush_timeout: float | None = None
+        """Bound on :meth:`last_flush` (the supervisor sets its shutdown bound)."""
 
     # -- intake (hot path) ---------------------------------------------------------------
     def add(self, head: ThreadState, row: CheckpointRow) -> None:
@@ -402,6 +404,25 @@ class Flusher:
             await asyncio.wait({task}, timeout=None if deadline is None else 1.0)
         return self.unwritten_by_thread()
 
+    async def last_flush(self) -> None:
+        """Flush as the loop goes away, for at most ``last_flush_timeout`` seconds (a store
+        that fails every write must not keep the process from exiting); what is left is
+        logged at ERROR."""
+        try:
+            # wait_for, not timeout(): this task may be cancelled already (loop teardown)
+            await asyncio.wait_for(self.flush(), self.last_flush_timeout)
+        except TimeoutError:
+            left = self.unwritten_by_thread()
+            log.error(
+                "the event loop is closing and the store did not take %d checkpoints of "
+                "%d threads within %ss; they are lost (threads %s; last store error: %r)",
+                sum(left.values()),
+                len(left),
+                self.last_flush_timeout,
+                ", ".join(repr(t) for t in list(left)[:20]),
+                self._last_error,
+            )
+
     def unwritten_by_thread(self) -> dict[str, int]:
         """Rows not committed, by thread: dirty, in flight and quarantined ones (but not
         those of threads another process took over, which are dropped by design)."""
@@ -449,7 +470,7 @@ class Flusher:
             # The loop is shutting down (end of asyncio.run): nothing that was acknowledged
             # may be lost, so write it all before going (aclose has done that already).
             if not self._stopping:
-                await self.flush()
+                await self.last_flush()
             raise
 
     async def _flush_once(self) -> None:

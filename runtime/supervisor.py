@@ -198,6 +198,7 @@ class Supervisor:
                     backpressure_timeout=self.backpressure_timeout,
                     on_quarantine=self._on_quarantine,
                 )
+                self.flusher.last_flush_timeout = self.drain_timeout + self.shutdown_grace
                 if self._orphans is not None:
                     self.flusher.adopt(*self._orphans)
                     self._orphans = None
@@ -797,7 +798,7 @@ class Supervisor:
         self._closing = True
         try:
             if self.flusher is not None:
-                await self.flusher.flush()
+                await self.flusher.last_flush()
             if self.checkpointer is not None:
                 await self.checkpointer.close()
         finally:

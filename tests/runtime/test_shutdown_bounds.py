@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from runtime import ShutdownIncompleteError, ShuttingDownError
-from stores import StoreUnavailableError
+from stores import MemoryStore, StoreUnavailableError
 
 from .conftest import ChatState, agent, cfg, reopen, tutorial_builder
 
@@ -142,3 +143,25 @@ def test_bad_bounds_are_refused() -> None:
         tutorial_builder().compile(shutdown_grace=0)
     with pytest.raises(ValueError, match="drain_timeout"):
         tutorial_builder().compile(drain_timeout=-1)
+
+
+def test_the_end_of_asyncio_run_is_bounded_too(caplog: pytest.LogCaptureFixture) -> None:
+    """A program that never closes its graph over a failing store still exits: the flush
+    at the loop's teardown keeps to the same bound, and says what it lost."""
+    db = MemoryStore()
+    break_writes(db)
+    graph = tutorial_builder().compile(checkpointer=db, drain_timeout=DRAIN, shutdown_grace=GRACE)
+
+    async def main() -> None:
+        await graph.ainvoke({"messages": []}, cfg("z"))  # acknowledged, never written
+
+    ended = threading.Event()
+
+    def run() -> None:
+        asyncio.run(main())
+        ended.set()
+
+    with caplog.at_level(logging.ERROR, logger="runtime"):
+        threading.Thread(target=run, daemon=True).start()
+        assert ended.wait(DRAIN + GRACE + SLACK), "asyncio.run did not return"
+    assert any("'z'" in r.getMessage() and "lost" in r.getMessage() for r in caplog.records)
