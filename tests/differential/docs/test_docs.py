@@ -37,23 +37,14 @@ PROGRAM_DIR = HERE / "programs"
 PROGRAMS = sorted(p.stem for p in PROGRAM_DIR.glob("*.py") if not p.name.startswith("_"))
 
 # Differences found in this project (see the report in README-snippet / the lead's notes):
-_DEFAULT_STREAM_MODE = (
-    "graph.stream() without stream_mode streams 'values' here; LangGraph's compiled "
-    "StateGraph streams 'updates' (langgraph/graph/state.py passes stream_mode='updates'; "
-    "ours: runtime/api/compiled.py astream default)"
-)
-_PYDANTIC_SCHEMA = (
-    "a pydantic BaseModel as state_schema is refused here (GraphDefinitionError from "
-    "runtime/graph/schema.py inspect_schema); LangGraph validates node inputs with it"
-)
-
 # name -> why the ported program does not print what LangGraph prints (yet)
 XFAIL: dict[str, str] = {
     "memory_checkpoints": "checkpointer.delete_thread(id) is a coroutine here "
     "(stores/memory.py, stores/sqlite.py: 'never awaited', the thread stays), sync in "
     "LangGraph; and get_state_history's PregelTask.result is None here where LangGraph "
     "gives the finished task's writes",
-    "state_pydantic": _PYDANTIC_SCHEMA,
+    "workflow_functional_api": "the functional API (langgraph.func entrypoint/task) is not "
+    "built yet (issue 13): runtime.func raises ImportError",
 }
 # name -> why the SqliteSaver variant differs where the InMemorySaver one does not
 XFAIL_SQLITE: dict[str, str] = {}
