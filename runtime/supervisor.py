@@ -226,8 +226,8 @@ class Supervisor:
         ``ShutdownIncompleteError`` once everything is closed. Concurrent callers all wait
         for the one shutdown and see its outcome.
         """
-        if self.loop is None:
-            return
+        if self.loop is None or (self._closing and self._close is None):
+            return  # closed, or the loop is being torn down under us (_loop_shutdown)
         if self._close is None:
             self._closing = True  # at once: a turn arriving from now on is refused
             self._close = asyncio.ensure_future(self._aclose())
