@@ -382,6 +382,7 @@ class Supervisor:
             and not actor.stopped
             and on_event is None
             and cfg.checkpoint_id is None
+            and cfg.step_timeout is None  # its sync nodes run in threads: it can suspend
             and self.engine.atomic
         ):
             try:

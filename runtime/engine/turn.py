@@ -71,9 +71,7 @@ class Engine:
         step_timeout: float | None = None,
     ) -> None:
         self.spec = spec
-        self.step_timeout = check_step_timeout(step_timeout)
-        """Seconds a super-step may take (LangGraph's ``step_timeout``); ``None``: unbounded.
-        A call's own ``step_timeout`` overrides it."""
+        self._step_timeout = check_step_timeout(step_timeout)
         self.migrations = Migrations(state_version, migrations, frozenset(spec.channels))
         self.store = store
         self.sync_nodes = sync_nodes
@@ -102,10 +100,22 @@ class Engine:
         # Encoded once; each new thread decodes its own copy (defaults may be mutable).
         self._initial = codec.encode(dict(spec.defaults)) if spec.defaults else None
 
+    @property
+    def step_timeout(self) -> float | None:
+        """Seconds a super-step may take (LangGraph's ``step_timeout``); ``None``: unbounded.
+        A call's own ``step_timeout`` overrides it."""
+        return self._step_timeout
+
+    @step_timeout.setter
+    def step_timeout(self, value: float | None) -> None:
+        self._step_timeout = check_step_timeout(value)
+        self.atomic = self._atomic()
+
     def _atomic(self) -> bool:
         spec = self.spec
         return not (
-            self.threaded
+            (self._step_timeout is not None and self.sync_nodes != "inline")  # threads
+            or self.threaded
             or any(node.call.is_async for node in spec.nodes.values())
             or any(b.path.is_async for branches in spec.branches.values() for b in branches)
         )
@@ -189,8 +199,8 @@ class Engine:
         steps = 0
         cfg.stop = head.step + cfg.recursion_limit
         timeout = cfg.step_timeout
-        if timeout is None and self.step_timeout is not None:
-            timeout = cfg.step_timeout = self.step_timeout
+        if timeout is None and self._step_timeout is not None:
+            timeout = cfg.step_timeout = self._step_timeout
         # A stream consumer sees each step's events before the next step runs (LangGraph's
         # generators advance only when asked): the sink may make the turn wait for it.
         caught_up = getattr(on_event, "caught_up", None) if on_event is not None else None

@@ -213,3 +213,38 @@ def test_bad_values_are_refused(bad: Any) -> None:
     with pytest.raises(ValueError, match="step_timeout"):
         graph.step_timeout = bad
     assert graph.step_timeout is None
+
+
+@pytest.mark.parametrize("how", ["graph", "call"])
+async def test_a_sync_turn_under_a_timeout_is_one_shutdown_waits_for(how: str) -> None:
+    """Its sync nodes run in threads, so the turn can suspend: it goes through the actor,
+    where ``aclose()`` drains it (and, past ``drain_timeout``, cancels it and says so)."""
+    entered = threading.Event()
+    release = threading.Event()
+
+    def a(state: S) -> dict[str, Any]:
+        return {"n": state["n"] + 1}
+
+    def b(state: S) -> dict[str, Any]:
+        entered.set()
+        release.wait(SLACK * 4)
+        return {"n": state["n"] + 10}
+
+    graph = chain(runtime, a, b).compile(
+        checkpointer=MemoryStore(),
+        step_timeout=60 if how == "graph" else None,
+        drain_timeout=0.1,
+        shutdown_grace=1.0,
+    )
+    extra = {"step_timeout": 60} if how == "call" else {}
+    await graph.ainvoke({"n": 0}, cfg("warm"))
+    turn = asyncio.ensure_future(graph.ainvoke({"n": 0}, cfg("t"), **extra))
+    assert await asyncio.to_thread(entered.wait, SLACK)
+    try:
+        with pytest.raises(runtime.ShutdownIncompleteError) as caught:
+            await asyncio.wait_for(graph.aclose(), SLACK)
+    finally:
+        release.set()
+    assert caught.value.cancelled == 1
+    with pytest.raises(runtime.ShuttingDownError):
+        await turn
