@@ -55,6 +55,7 @@ import msgspec
 from . import _leases
 from . import _sqlite_pack as pack
 from . import _sqlite_schema as sql
+from ._check import check_thread, readable_threads
 from ._protocol import check_namespace
 from ._stats import Counters, SqliteStoreStatistics
 from .errors import StaleOwnerError, StoreError, StoreUnavailableError
@@ -455,7 +456,7 @@ class SqliteStore:
     # -- threads -----------------------------------------------------------------------
     async def get_thread(self, thread_id: str) -> ThreadRow | None:
         rows = await self._read(sql.THREADS + " WHERE thread_id = ?", (thread_id,), point=True)
-        return ThreadRow._make(rows[0]) if rows else None
+        return check_thread(rows[0]) if rows else None
 
     async def list_threads(
         self, *, status: str | None = None, limit: int | None = None, offset: int = 0
@@ -464,7 +465,7 @@ class SqliteStore:
         where, params = ("", []) if status is None else (" WHERE status = ?", [status])
         query = f"{sql.THREADS}{where} ORDER BY updated_at DESC, thread_id DESC LIMIT ? OFFSET ?"
         rows = await self._read(query, [*params, -1 if limit is None else limit, offset])
-        return list(map(ThreadRow._make, rows))
+        return list(readable_threads(rows))
 
     async def delete_thread(self, thread_id: str) -> bool:
         steps: list[sql.Step] = [(q, (thread_id,), sql.ONE) for q in sql.DELETE_THREAD]
@@ -488,7 +489,7 @@ class SqliteStore:
         check_batch(limit)
         start = after or (float("-inf"), "")
         rows = await self._read(sql.EXPIRED, (before, *start, limit))
-        return list(map(ThreadRow._make, rows))
+        return list(readable_threads(rows))
 
     # -- cross-session memory ----------------------------------------------------------
     async def put_item(self, namespace: tuple[str, ...], key: str, value: dict[str, Any]) -> None:

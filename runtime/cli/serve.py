@@ -51,6 +51,25 @@ def register(sub: Subparsers) -> None:
         metavar="KEY=JSON",
         help="with --graph: keyword for the function, e.g. -o max_active=1000",
     )
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        help="with --graph: error bodies carry node exception text and tracebacks",
+    )
+    p.add_argument(
+        "--allowed-host",
+        action="append",
+        default=None,
+        metavar="HOST",
+        help="with --graph: serve only this Host (repeat; *.example.com for subdomains)",
+    )
+    p.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --graph: refuse larger request bodies (413); default 10 MiB",
+    )
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info"])
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.set_defaults(func=cmd_serve)
@@ -69,9 +88,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.graph:
         from .asgi import create_app
 
-        app = create_app(load_graph(args.app, args.db, parse_options(args.option)))
-    elif args.option:
-        raise CliError("--option goes with --graph", 2)
+        extra: dict[str, Any] = {"debug": args.debug, "allowed_hosts": args.allowed_host}
+        if args.max_body_bytes is not None:
+            extra["max_body_bytes"] = args.max_body_bytes
+        try:
+            app = create_app(load_graph(args.app, args.db, parse_options(args.option)), **extra)
+        except ValueError as exc:
+            raise CliError(str(exc), 2) from None
+    else:
+        given = [
+            name
+            for name, value in (
+                ("--option", args.option),
+                ("--debug", args.debug),
+                ("--allowed-host", args.allowed_host),
+                ("--max-body-bytes", args.max_body_bytes),
+            )
+            if value
+        ]
+        if given:
+            raise CliError(
+                f"{', '.join(given)} go(es) with --graph; an app of your own takes them as "
+                "create_app(..., debug=, allowed_hosts=, max_body_bytes=)",
+                2,
+            )
     config = uvicorn.Config(
         app,
         host=args.host,
