@@ -114,6 +114,9 @@ class Flusher:
         self._failures = 0
         self._max_batch_seen = 0
         self._last_error: BaseException | None = None
+        self._stopping = False
+        self.last_flush_timeout: float | None = None
+        """Bound on :meth:`last_flush` (the supervisor sets its shutdown bound)."""
 
     # -- intake (hot path) ---------------------------------------------------------------
     def add(self, head: ThreadState, row: CheckpointRow) -> None:
@@ -392,12 +395,25 @@ class Flusher:
             self._poke()
             await asyncio.shield(self._commit_future())
 
-    async def aclose(self) -> None:
-        """Flush everything (quarantined threads get one last try), then stop."""
-        await self.flush()
-        if self.quarantine:
-            self.retry_quarantined()
-            await self.flush()
+    async def aclose(self, deadline: float | None = None) -> dict[str, int]:
+        """Flush everything (quarantined threads get one last try), then stop.
+
+        ``deadline`` (loop time): stop trying then, however the store fares. Returns the
+        rows left unwritten, by thread (a thread whose row alone is unwritten counts 0);
+        empty when everything was written. The rows stay here (:meth:`take_all`).
+        """
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self.flush()
+                if self.quarantine:
+                    self.retry_quarantined()
+                    await self.flush()
+        except TimeoutError:
+            log.error(
+                "the store did not take the last checkpoints before the shutdown deadline; "
+                "last store error: %r",
+                self._last_error,
+            )
         for tid, q in self.quarantine.items():
             log.error(
                 "closing with %d checkpoints of thread %r that the store refused; they are "
@@ -408,9 +424,42 @@ class Flusher:
             )
         task, self._task = self._task, None
         if task is not None and not task.done():
+            self._stopping = True  # its last flush was ours
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # mid-write, it waits for the store's answer (see _write_dirty): not forever
+            await asyncio.wait({task}, timeout=None if deadline is None else 1.0)
+        return self.unwritten_by_thread()
+
+    async def last_flush(self) -> None:
+        """Flush as the loop goes away, for at most ``last_flush_timeout`` seconds (a store
+        that fails every write must not keep the process from exiting); what is left is
+        logged at ERROR."""
+        try:
+            # wait_for, not timeout(): this task may be cancelled already (loop teardown)
+            await asyncio.wait_for(self.flush(), self.last_flush_timeout)
+        except TimeoutError:
+            left = self.unwritten_by_thread()
+            log.error(
+                "the event loop is closing and the store did not take %d checkpoints of "
+                "%d threads within %ss; they are lost (threads %s; last store error: %r)",
+                sum(left.values()),
+                len(left),
+                self.last_flush_timeout,
+                ", ".join(repr(t) for t in list(left)[:20]),
+                self._last_error,
+            )
+
+    def unwritten_by_thread(self) -> dict[str, int]:
+        """Rows not committed, by thread: dirty, in flight and quarantined ones (but not
+        those of threads another process took over, which are dropped by design)."""
+        left = dict.fromkeys(self._heads, 0)
+        left.update(dict.fromkeys(self._in_flight_heads, 0))
+        for r in (*self._in_flight, *self._rows):
+            left[r.thread_id] = left.get(r.thread_id, 0) + 1
+        for tid, q in self.quarantine.items():
+            if not isinstance(q.error, StaleOwnerError):  # another process's now: dropped
+                left[tid] = left.get(tid, 0) + len(q.rows)
+        return left
 
     def statistics(self) -> FlusherStatistics:
         return FlusherStatistics(
@@ -444,9 +493,10 @@ class Flusher:
                 async with self._lock:
                     await self._flush_once()
         except asyncio.CancelledError:
-            # The loop is shutting down (end of asyncio.run, or aclose): nothing that was
-            # acknowledged may be lost, so write it all before going.
-            await self.flush()
+            # The loop is shutting down (end of asyncio.run): nothing that was acknowledged
+            # may be lost, so write it all before going (aclose has done that already).
+            if not self._stopping:
+                await self.last_flush()
             raise
 
     async def _flush_once(self) -> None:

@@ -16,6 +16,7 @@ from runtime.engine import RunConfig, ThreadState
 from runtime.engine.context import DEFAULT_RECURSION_LIMIT
 from runtime.engine.interrupts import PendingStep
 from runtime.engine.replay import chain, rebuild, states_forward
+from runtime.engine.turn import check_step_timeout
 from runtime.errors import CorruptCheckpointError, InvalidConfigError
 from runtime.graph.spec import START, GraphSpec
 from runtime.memory import Memory
@@ -59,6 +60,17 @@ class CompiledGraph:
         self.supervisor = Supervisor(spec, checkpointer, store=store, **runtime_options)
         self._requests = RequestLog()
         register_closer(self)
+
+    @property
+    def step_timeout(self) -> float | None:
+        """Seconds a super-step may take, ``None`` for no bound (LangGraph's attribute of
+        the same name; set it here or with ``compile(step_timeout=...)``). A step past it
+        is cancelled and the turn fails with ``StepTimeoutError`` (a ``TimeoutError``)."""
+        return self.supervisor.engine.step_timeout
+
+    @step_timeout.setter
+    def step_timeout(self, value: float | None) -> None:
+        self.supervisor.engine.step_timeout = check_step_timeout(value)
 
     @property
     def memory(self) -> Memory | None:
@@ -117,10 +129,14 @@ class CompiledGraph:
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
         context: Any = None,
+        step_timeout: float | None = None,
         request_id: str | None = None,
         **_: Any,
     ) -> Any:
         """Run one turn of the session ``config["configurable"]["thread_id"]``.
+
+        ``step_timeout``: seconds each super-step of this turn may take (overrides the
+        graph's ``step_timeout``); past it the turn fails with ``StepTimeoutError``.
 
         ``request_id``: a retry with the same id on the same thread gets the first call's
         answer (waiting for it if it still runs) and never runs again; see
@@ -136,12 +152,15 @@ class CompiledGraph:
                     interrupt_before=interrupt_before,
                     interrupt_after=interrupt_after,
                     context=context,
+                    step_timeout=step_timeout,
                     request_id=request_id,
                 )
             )
         cfg = self._cfg(config)
         if context is not None:
             cfg.context = context
+        if step_timeout is not None:
+            cfg.step_timeout = check_step_timeout(step_timeout)
         if request_id is not None:
             return await self._requests.once(
                 self,
@@ -195,6 +214,7 @@ class CompiledGraph:
         interrupt_after: str | Sequence[str] | None = None,
         context: Any = None,
         lockstep: bool = True,
+        step_timeout: float | None = None,
         **_: Any,
     ) -> AsyncGenerator[Any, None]:
         """Events as the turn runs: one mode yields payloads, a list yields ``(mode, data)``.
@@ -219,6 +239,8 @@ class CompiledGraph:
         cfg = self._cfg(config)
         if context is not None:
             cfg.context = context
+        if step_timeout is not None:
+            cfg.step_timeout = check_step_timeout(step_timeout)
         queue: asyncio.Queue[Any] = asyncio.Queue()
         wanted = frozenset(modes)
         # Set while the consumer waits on an empty queue: it has taken every event so far.
@@ -610,7 +632,9 @@ class CompiledGraph:
     def close_at_exit(self) -> None:
         loop = self.supervisor.loop
         if loop is not None and loop.is_running():
-            asyncio.run_coroutine_threadsafe(self.supervisor.aclose(), loop).result(timeout=60)
+            sup = self.supervisor
+            bound = sup.drain_timeout + sup.shutdown_grace + 5  # aclose keeps to the first two
+            asyncio.run_coroutine_threadsafe(sup.aclose(), loop).result(timeout=bound)
 
     async def __aenter__(self) -> CompiledGraph:
         await self._local()

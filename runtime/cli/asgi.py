@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import resource
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -144,6 +145,7 @@ class Host:
         self.default = next(iter(self.graphs))
         self.heartbeat = heartbeat
         self.debug = debug
+        HOSTS.add(self)
 
     # -- lookup --------------------------------------------------------------------------
     def graph(self, assistant_id: str | None) -> tuple[str, CompiledGraph]:
@@ -419,6 +421,11 @@ class Host:
             Route("/threads/{thread_id}/state/{checkpoint_id}", e(self.get_state)),
             Route("/threads/{thread_id}/history", e(self.history), methods=["GET", "POST"]),
         ]
+
+
+#: Every live :class:`Host`: ``serve`` starts closing their graphs as soon as a signal
+#: arrives, before uvicorn's wait for open requests (which a hung turn would make endless).
+HOSTS: weakref.WeakSet[Host] = weakref.WeakSet()
 
 
 def create_app(
