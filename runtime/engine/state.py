@@ -14,7 +14,7 @@ conversation costs about what a turn on a short one does.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Any, NamedTuple
 
 import msgspec
@@ -477,3 +477,25 @@ def apply_changes(values: dict[str, Any], changes: list[Change]) -> None:
             values[ch] = [*cur, *value] if cur else list(value)
         else:
             values[ch] = value
+
+
+def private_copy(values: dict[str, Any], flat: Container[str]) -> dict[str, Any]:
+    """A deep copy of ``values`` that shares nothing mutable with it (history's states).
+
+    ``flat`` names the channels known to hold a list of atoms: those are copied shallowly
+    and atoms are shared, as :meth:`ThreadState.copy_values` does; any other value goes
+    through the codec.
+    """
+    out: dict[str, Any] = {}
+    deep: dict[str, Any] = {}
+    for ch, value in values.items():
+        if ch in flat:
+            out[ch] = value[:]
+        elif type(value) in _ATOMS:
+            out[ch] = value
+        else:
+            deep[ch] = value
+    if deep:
+        out.update(codec.decode(codec.encode(deep)))
+        out = {ch: out[ch] for ch in values}  # the order of the values
+    return out
