@@ -34,6 +34,7 @@ __all__ = [
     "CommandBody",
     "HistoryQuery",
     "NotFoundError",
+    "ResponseTooLargeError",
     "RunCreate",
     "StateUpdate",
     "ThreadCreate",
@@ -110,6 +111,10 @@ class ValidationError(ValueError):
     """A request body or query that does not have the documented shape."""
 
 
+class ResponseTooLargeError(ValueError):
+    """One item of a response is over the server's size limit for it."""
+
+
 STATUS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int], ...] = (
     (NotFoundError, 404),
     ((SessionBusyError, StaleOwnerError, ThreadExistsError, ThreadArchivedError), 409),
@@ -124,6 +129,7 @@ STATUS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int],
         422,
     ),
     ((MailboxFullError, StoreUnavailableError, ShuttingDownError), 503),
+    (ResponseTooLargeError, 413),
 )
 
 
