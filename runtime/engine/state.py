@@ -65,6 +65,7 @@ class ThreadState:
         "_deep",
         "_dicts",
         "_encoded",
+        "_items",
         "_shallow",
         "base",
         "checkpoint_at",
@@ -144,14 +145,39 @@ class ThreadState:
         """Channels holding a list of flat dicts: copying each dict makes a private copy."""
         self._deep: tuple[str, ...] = ()
         """Channels holding anything else but an atom: copies go through the codec."""
+        self._items: dict[str, tuple[int, bytes]] = _NO_ITEMS
+        """For deep channels holding a list: the item count and the items' encodings, one
+        after the other, kept up to date on appends once made (see :meth:`encoded`).
+        Replaced, never changed in place (``become`` shares it)."""
 
     # -- copies ------------------------------------------------------------------------
     def encoded(self) -> bytes:
-        """The values, encoded; cached until the next change."""
+        """The values, encoded; cached until the next change.
+
+        A list in a deep channel (LangChain messages) is encoded from its items' cached
+        encodings: a turn that appends a message encodes that message, not the whole chat
+        again for each copy of the state.
+        """
         enc = self._encoded
         if enc is None:
-            enc = self._encoded = codec.encode(self.values)
+            enc = self._encoded = self._encode()
         return enc
+
+    def _encode(self) -> bytes:
+        values = self.values
+        lists = [ch for ch in self._deep if type(values.get(ch)) is list]
+        if not lists:
+            return codec.encode(values)
+        items = dict(self._items)
+        wire = dict(values)
+        for ch in lists:
+            value = values[ch]
+            got = items.get(ch)
+            if got is None or got[0] != len(value):
+                got = items[ch] = (len(value), b"".join(map(codec.encode, value)))
+            wire[ch] = msgspec.Raw(_array_header(got[0]) + got[1])
+        self._items = items
+        return codec.encode(wire)
 
     def become(self, other: ThreadState) -> None:
         """Take ``other``'s checkpoint state, keeping identity, flush and lifecycle fields."""
@@ -165,6 +191,7 @@ class ThreadState:
         self.values = values
         self._encoded = None
         self._shallow = self._dicts = self._deep = ()
+        self._items = _NO_ITEMS
         self._track([(ch, SET, v) for ch, v in values.items()])
 
     def copy_values(self) -> dict[str, Any]:
@@ -181,7 +208,10 @@ class ThreadState:
 
     def _track(self, changes: list[Change]) -> None:
         """Keep ``_shallow``/``_dicts``/``_deep`` right for ``changes`` just made."""
+        items = self._items
         for ch, op, value in changes:
+            if items and ch in items:
+                items = self._items = _extend_items(items, ch, op, value)
             if op == APPEND:
                 if ch in self._shallow:
                     if set(map(type, value)) <= _ATOMS:  # _all_atoms, without a call
@@ -446,6 +476,33 @@ class ThreadState:
 
 
 _MISSING: Any = object()
+_NO_ITEMS: dict[str, tuple[int, bytes]] = {}
+
+
+def _extend_items(
+    items: dict[str, tuple[int, bytes]], ch: str, op: int, value: Any
+) -> dict[str, tuple[int, bytes]]:
+    """``items`` after a change to ``ch``: an append adds the new items' encodings; a set
+    drops the channel (encoded anew when next needed)."""
+    out = dict(items)
+    if op == APPEND and type(value) is list:
+        try:
+            count, blob = out[ch]
+            out[ch] = (count + len(value), blob + b"".join(map(codec.encode, value)))
+            return out
+        except (TypeError, ValueError, OverflowError):
+            pass  # stored already, so not expected; encoded from the values when needed
+    del out[ch]
+    return out
+
+
+def _array_header(n: int) -> bytes:
+    """The msgpack header of an array of ``n`` items."""
+    if n < 16:
+        return bytes((0x90 | n,))
+    if n < 0x10000:
+        return b"\xdc" + n.to_bytes(2, "big")
+    return b"\xdd" + n.to_bytes(4, "big")
 
 
 def _starts_with(new: list[Any], old: list[Any]) -> bool:
@@ -521,3 +578,29 @@ def private_copy(values: dict[str, Any], flat: Container[str]) -> dict[str, Any]
         out.update(codec.decode(codec.encode(deep)))
         out = {ch: out[ch] for ch in values}  # the order of the values
     return out
+
+
+def apply_all(values: dict[str, Any], records: Iterable[Checkpoint]) -> None:
+    """:func:`apply_changes` for each record in turn, onto ``values`` decoded for this
+    rebuild alone (a snapshot's).
+
+    A list is copied the first time it is appended to, then extended in place: a rebuild
+    across thousands of deltas of a long chat costs the deltas, not a copy of the whole
+    list per delta. Lists from the records (set values) are never changed.
+    """
+    owned: set[int] = set()  # ids of the lists made here that are in ``values`` now
+    for record in records:
+        for ch, op, value in record.changes:
+            if ch.startswith("__"):
+                continue
+            cur = values.get(ch)
+            if op == APPEND:
+                if cur and id(cur) in owned:
+                    cur.extend(value)
+                    continue
+                new = [*cur, *value] if cur else list(value)
+                owned.add(id(new))
+            else:
+                new = value
+            owned.discard(id(cur))  # replaced: its id may be taken by a new object
+            values[ch] = new

@@ -46,3 +46,55 @@ def test_diff_still_sees_a_changed_prefix_and_leaves_the_list_whole() -> None:
     longer = ["a", "b", "c", "d"]
     assert head.diff({"messages": longer}, ["messages"]) == [("messages", APPEND, ["d"])]
     assert longer == ["a", "b", "c", "d"]
+
+
+def test_a_deep_list_is_encoded_from_cached_items_and_stays_exact() -> None:
+    """Appends to a deep list (tuples, datetimes, nested dicts) encode only the new items;
+    the encoding decodes to the values after appends, sets and a set of the same length."""
+    import datetime as dt
+
+    from stores import codec
+
+    head = ThreadState("t")
+    head.reset({"log": [("a", 1)], "n": 0})
+    from stores import _ext
+
+    encodes = [0]
+    default = _ext._default
+
+    def counted(value: object) -> object:  # each value msgpack does not take as it is
+        encodes[0] += 1
+        return default(value)
+
+    def commit(changes: list[tuple[str, int, object]]) -> None:
+        values = dict(head.values)
+        for ch, op, v in changes:
+            values[ch] = [*values[ch], *v] if op == APPEND else v  # type: ignore[list-item]
+        head.commit(
+            values,
+            changes,
+            None,
+            step=0,
+            source="loop",
+            next_nodes=(),
+            metadata={},
+            tasks=[],
+            extra={},
+        )
+        assert codec.decode(head.encoded()) == head.values
+        assert head.copy_values() == head.values
+
+    commit([("log", APPEND, [("b", dt.date(2020, 1, 2))])])
+    for i in range(40):
+        commit([("log", APPEND, [{"i": (i,), "at": dt.datetime(2021, 1, 1)}]), ("n", SET, i)])
+    import pytest
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_ext, "_default", counted)
+        commit([("log", APPEND, [("c", 3)])])
+    # the new tuple for the record and for the cached items, and what the checks above
+    # decode and copy: not the 80 tuples and datetimes already in the list
+    assert encodes[0] <= 4, encodes
+    commit([("log", SET, [(str(i), i) for i in range(len(head.values["log"]))])])
+    commit([("log", SET, [("x", 0)])])
+    commit([("log", APPEND, [("y", 1)] * 20)])
