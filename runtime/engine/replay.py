@@ -10,7 +10,7 @@ from stores.errors import CorruptCheckpointError
 from stores.records import Checkpoint, CheckpointRow
 
 from .interrupts import PENDING, PendingStep
-from .state import MIN_SNAPSHOT_SPACING, ThreadState, apply_changes
+from .state import MIN_SNAPSHOT_SPACING, ThreadState, apply_all, apply_changes
 
 
 def decode_row(row: CheckpointRow) -> Checkpoint:
@@ -64,10 +64,9 @@ def rebuild(rows: list[CheckpointRow]) -> tuple[dict[str, Any], Checkpoint]:
     first = rows[0]
     record = decode_row(first)
     values = _snapshot_values(first, record)
-    for row in rows[1:]:
-        record = decode_row(row)
-        apply_changes(values, record.changes)
-    return values, record
+    records = [decode_row(row) for row in rows[1:]]
+    apply_all(values, records)
+    return values, records[-1] if records else record
 
 
 def rehydrate(rows: list[CheckpointRow], head: ThreadState) -> ThreadState:
@@ -95,8 +94,7 @@ def checkout(head: ThreadState, path: list[CheckpointRow], *, top: int) -> Threa
                 "a pending step has no checkpoint before it", thread_id=head.thread_id
             )
     values = _snapshot_values(path[0], records[0])
-    for record in records[1:]:
-        apply_changes(values, record.changes)
+    apply_all(values, records[1:])
     last, record = path[-1], records[-1]
     head.reset(values)
     head.seq = last.seq
