@@ -83,11 +83,8 @@ class Memory:
         limit: int = 10,
         offset: int = 0,
     ) -> list[Item]:
-        if query is not None:
-            raise NotImplementedError(
-                "semantic search (query=) needs an embedding index, which this store does "
-                "not have; use filter= for exact matches"
-            )
+        # Without an embedding index, LangGraph's stores ignore ``query`` and list the
+        # namespace's items (filtered, in their order); so does this one.
         found = await self.store.search_items(
             tuple(namespace_prefix), filter=filter, limit=limit, offset=offset
         )

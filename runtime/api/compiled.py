@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from runtime.engine import RunConfig, ThreadState
+from runtime.engine.context import DEFAULT_RECURSION_LIMIT
 from runtime.engine.history import history
 from runtime.engine.interrupts import PendingStep
 from runtime.engine.replay import chain, rebuild
@@ -100,7 +101,7 @@ class CompiledGraph:
                 "",
                 raw=raw,
                 configurable=raw.get("configurable") or {},
-                recursion_limit=raw.get("recursion_limit", 25),
+                recursion_limit=raw.get("recursion_limit", DEFAULT_RECURSION_LIMIT),
             )
         return parse_config(config)
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from runtime.engine import RunConfig
-from runtime.engine.context import format_checkpoint_id
+from runtime.engine.context import DEFAULT_RECURSION_LIMIT, format_checkpoint_id
 
 __all__ = ["EXPECTED", "format_checkpoint_id", "parse_checkpoint_id", "parse_config"]
 from runtime.errors import InvalidConfigError
@@ -18,7 +18,6 @@ EXPECTED = (
 )
 #: ``configurable`` keys that address the checkpoint rather than describe the call.
 _ADDRESS_KEYS = frozenset({"thread_id", "checkpoint_id", "checkpoint_ns"})
-DEFAULT_RECURSION_LIMIT = 25
 
 
 def parse_config(config: Any, *, what: str = "this call") -> RunConfig:

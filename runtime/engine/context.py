@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,10 @@ def checkpoint_config(thread_id: str, seq: int) -> dict[str, Any]:
     }
 
 
+#: LangGraph 1.2's default, read from the same environment variable as LangGraph reads it.
+DEFAULT_RECURSION_LIMIT = int(os.environ.get("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
+
+
 class RunConfig:
     """A parsed ``config``: the thread and the per-call settings the engine uses."""
 
@@ -55,7 +60,7 @@ class RunConfig:
         raw: dict[str, Any],
         configurable: dict[str, Any],
         checkpoint_id: int | None = None,
-        recursion_limit: int = 25,
+        recursion_limit: int = DEFAULT_RECURSION_LIMIT,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self.thread_id = thread_id

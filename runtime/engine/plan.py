@@ -61,6 +61,7 @@ class Planner:
         self.channels = spec.channels
         self.order = {name: i for i, name in enumerate(spec.nodes)}
         self.input_keys = frozenset(spec.input_keys)
+        self.deferred = frozenset(n for n, node in spec.nodes.items() if node.defer)
         self.joins_by_source: dict[str, list[tuple[frozenset[str], str]]] = {}
         for sources, target in spec.joins:
             for s in sources:
@@ -226,7 +227,7 @@ class Planner:
         self, results: list[TaskResult], routes: list[Any], extra: dict[str, Any]
     ) -> tuple[tuple[str, ...], dict[str, Any]]:
         """The next step's task names (pulled, then pushed) and the engine bookkeeping."""
-        if len(results) == 1 and not routes:
+        if len(results) == 1 and not routes and not self.deferred:
             r = results[0]
             static = self.static_next.get(r.task.name)
             if static is not None and not r.goto:
@@ -269,11 +270,28 @@ class Planner:
                 f"the graph routed to unknown node(s) {sorted(unknown)}; "
                 f"known nodes are {list(self.order)}"
             )
+        if self.deferred:
+            targets, extra = self._defer(targets, bool(sends), extra)
         pulls = tuple(sorted(targets, key=self.order.__getitem__))
         if sends:  # LangGraph lists pushed tasks first
             extra["sends"] = [[s.node, s.arg] for s in sends]
             return tuple(s.node for s in sends) + pulls, extra
         return pulls, extra
+
+    def _defer(
+        self, targets: set[str], sends: bool, extra: dict[str, Any]
+    ) -> tuple[set[str], dict[str, Any]]:
+        """Hold deferred nodes back while anything else is to run; run them when nothing
+        is. The ones waiting are kept in ``extra`` (they outlive steps and turns, as their
+        triggers do in LangGraph's channels)."""
+        waiting = set(extra.get("deferred", ())) | (targets & self.deferred)
+        others = targets - self.deferred
+        if others or sends:
+            if waiting:
+                extra["deferred"] = sorted(waiting, key=self.order.__getitem__)
+            return others, extra
+        extra.pop("deferred", None)
+        return waiting, extra
 
 
 def _order(r: TaskResult) -> tuple[int, str | int]:
@@ -281,9 +299,20 @@ def _order(r: TaskResult) -> tuple[int, str | int]:
 
 
 def object_fields(obj: Any) -> dict[str, Any] | None:
-    """The fields of a dataclass or msgspec Struct instance, else ``None``."""
+    """The fields of a dataclass, msgspec Struct or pydantic model instance, else ``None``.
+
+    Of a pydantic model, LangGraph's rule: the fields set, and those that are not ``None``
+    or whose default is not ``None`` (so ``Model(x=1)`` does not reset other keys)."""
     if isinstance(obj, msgspec.Struct):
         return {f: getattr(obj, f) for f in obj.__struct_fields__}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    fields = getattr(type(obj), "__pydantic_fields__", None)
+    if fields is not None:
+        kept = obj.__pydantic_fields_set__
+        return {
+            k: v
+            for k, info in fields.items()
+            if (v := getattr(obj, k)) is not None or info.default is not None or k in kept
+        }
     return None

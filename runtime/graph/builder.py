@@ -32,7 +32,6 @@ __all__ = ["StateGraph", "UnsupportedOptionWarning"]
 # LangGraph add_node options that change how a node runs, which this runtime does not do
 # yet. They are accepted so LangGraph code still builds, with a warning, never silently.
 _UNSUPPORTED_NODE_OPTIONS = (
-    "defer",
     "retry_policy",
     "retry",
     "cache_policy",
@@ -54,6 +53,7 @@ class _Node:
     destinations: tuple[str, ...]
     metadata: dict[str, Any] | None
     ignored_options: dict[str, Any] = field(default_factory=dict)
+    defer: bool = False
 
 
 @dataclass(slots=True)
@@ -121,6 +121,7 @@ class StateGraph:
         input_schema: type | None = None,
         metadata: dict[str, Any] | None = None,
         destinations: dict[str, str] | Sequence[str] | None = None,
+        defer: bool = False,
         **options: Any,
     ) -> Self:
         """Add ``action`` as node ``node``, or a callable as a node named after it.
@@ -128,7 +129,9 @@ class StateGraph:
         ``destinations`` declares where the node may go with ``Command(goto=...)`` (only
         used to check the graph); a ``-> Command[Literal[...]]`` annotation does the same.
         The node receives ``input_schema``'s keys: by default the state schema, or the
-        class annotated on its first parameter (LangGraph's rule).
+        class annotated on its first parameter (LangGraph's rule). ``defer=True``: once
+        triggered, the node runs when nothing else is left to run (a fan-in that waits for
+        branches of different lengths).
         """
         if isinstance(node, str):
             name = node
@@ -162,7 +165,9 @@ class StateGraph:
                 input_schema = None
         # A dict maps targets to edge labels (LangGraph draws them); only the targets matter.
         declared = tuple(destinations) if destinations is not None else command_destinations(action)
-        self.nodes[name] = _Node(name, action, input_schema, declared, metadata, ignored)
+        self.nodes[name] = _Node(
+            name, action, input_schema, declared, metadata, ignored, defer=bool(defer)
+        )
         return self
 
     @staticmethod
@@ -174,7 +179,7 @@ class StateGraph:
         if given:
             warnings.warn(
                 f"add_node({node!r}): {', '.join(given)} not supported by this runtime; "
-                "ignored (the node runs once, without caching, timeout or deferral)",
+                "ignored (the node runs once, without retries, caching or a timeout)",
                 UnsupportedOptionWarning,
                 stacklevel=3,
             )
@@ -344,7 +349,9 @@ class StateGraph:
             defaults=MappingProxyType(dict(self._initial)),
             nodes=MappingProxyType(
                 {
-                    n.name: NodeSpec(n.name, make_callable_spec(n.fn), n.input_schema)
+                    n.name: NodeSpec(
+                        n.name, make_callable_spec(n.fn), n.input_schema, defer=n.defer
+                    )
                     for n in self.nodes.values()
                 }
             ),

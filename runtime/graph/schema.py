@@ -1,7 +1,9 @@
 """State schemas: which keys exist, how each merges, and what a node receives.
 
 Accepted schemas are ``TypedDict`` classes (``total=False`` and inheritance included),
-dataclasses and ``msgspec.Struct`` classes. A key's reducer comes from
+dataclasses, ``msgspec.Struct`` classes and pydantic models (a node gets a validated
+instance: a value of the wrong type fails that node with pydantic's ``ValidationError``, as
+in LangGraph). A key's reducer comes from
 ``Annotated[T, reducer]`` by LangGraph's rule: the *last* metadata item, if callable, must
 take exactly two positional arguments.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import inspect
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, get_origin, get_type_hints
@@ -31,7 +34,7 @@ from .spec import ChannelSpec
 
 __all__ = ["SchemaInfo", "inspect_schema", "merge_schema", "state_builder"]
 
-SchemaKind = Literal["typeddict", "dataclass", "struct"]
+SchemaKind = Literal["typeddict", "dataclass", "struct", "pydantic"]
 
 _QUALIFIERS = frozenset({"Required", "NotRequired", "ReadOnly"})
 _ABSTRACT_CONTAINERS: dict[Any, type] = {
@@ -42,7 +45,7 @@ _ABSTRACT_CONTAINERS: dict[Any, type] = {
     collections.abc.Mapping: dict,
     collections.abc.MutableMapping: dict,
 }
-_ACCEPTED = "a TypedDict, a dataclass or a msgspec.Struct class"
+_ACCEPTED = "a TypedDict, a dataclass, a msgspec.Struct or a pydantic model class"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,9 @@ def schema_kind(schema: Any) -> SchemaKind | None:
         return "dataclass"
     if issubclass(schema, msgspec.Struct):
         return "struct"
+    pydantic = sys.modules.get("pydantic")  # a pydantic model means pydantic is imported
+    if pydantic is not None and issubclass(schema, pydantic.BaseModel):
+        return "pydantic"
     return None
 
 
@@ -121,6 +127,8 @@ def _field_names(schema: type, kind: SchemaKind, hints: dict[str, Any]) -> list[
         return [f.name for f in dataclasses.fields(schema)]
     if kind == "struct":
         return [f.name for f in msgspec.structs.fields(schema)]
+    if kind == "pydantic":
+        return list(schema.model_fields)  # type: ignore[attr-defined]
     return list(hints)
 
 
@@ -128,12 +136,7 @@ def inspect_schema(schema: Any, *, role: str = "state_schema") -> SchemaInfo:
     """Introspect one schema; ``role`` names the argument it came from, for errors."""
     kind = schema_kind(schema)
     if kind is None:
-        hint = (
-            " (pydantic models are not supported: use a dataclass)"
-            if hasattr(schema, "model_fields")
-            else ""
-        )
-        raise GraphDefinitionError(f"{role} must be {_ACCEPTED}, got {_describe(schema)}{hint}")
+        raise GraphDefinitionError(f"{role} must be {_ACCEPTED}, got {_describe(schema)}")
     try:
         hints = get_type_hints(schema, include_extras=True)
     except Exception as exc:
@@ -143,6 +146,8 @@ def inspect_schema(schema: Any, *, role: str = "state_schema") -> SchemaInfo:
         ) from exc
     channels: dict[str, ChannelSpec] = {}
     initial: dict[str, Any] = {}
+    if kind == "pydantic":  # an instance may be the input, stored with its checkpoint
+        allow_types_named_by(schema)
     for name in _field_names(schema, kind, hints):
         annotation = hints.get(name, Any)
         # values of the classes a key names come back as themselves (as in LangGraph)
@@ -196,8 +201,9 @@ def state_builder(
     """What a node whose input is ``schema`` receives, built from a dict of state values.
 
     TypedDict: the schema's keys only (the dict itself when it has every graph key, the
-    common case, so no copy is made here). Dataclass / Struct: an instance from the keys
-    it has fields for; missing keys take the field defaults; extra keys are ignored.
+    common case, so no copy is made here). Dataclass / Struct / pydantic model: an instance
+    from the keys it has fields for; missing keys take the field defaults; extra keys are
+    ignored; pydantic validates the values.
     """
     info = inspect_schema(schema)
     keys = tuple(info.channels)

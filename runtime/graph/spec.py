@@ -45,6 +45,9 @@ class NodeSpec:
     call: CallableSpec
     input_schema: type | None = None
     """Schema the node's state argument is built as (``None``: the graph's state schema)."""
+    defer: bool = False
+    """``add_node(..., defer=True)``: once triggered, the node waits until no other node is
+    left to run in the turn, then runs once (LangGraph's deferred nodes)."""
 
 
 @dataclass(frozen=True, slots=True)

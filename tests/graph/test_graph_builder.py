@@ -321,7 +321,7 @@ def test_command_annotation_declares_destinations() -> None:
     assert g.nodes["commander"].destinations == ("node_b", "node_c")
 
 
-@pytest.mark.parametrize("option", ["retry_policy", "cache_policy", "defer", "timeout"])
+@pytest.mark.parametrize("option", ["retry_policy", "cache_policy", "timeout"])
 def test_unsupported_node_options_warn(option: str) -> None:
     with pytest.warns(UnsupportedOptionWarning, match=rf"'n'.*{option}"):
         linear().add_node("n", node_b, **{option: object()})

@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from typing import Annotated, Any, NotRequired, Required, TypedDict
 
 import msgspec
+import pydantic
 import pytest
 
 from runtime.errors import GraphDefinitionError
 from runtime.graph.message import MessagesState, add_messages
 from runtime.graph.schema import inspect_schema, merge_schema, state_builder
+from stores._models import is_allowed
 
 
 def keep_last(a: Any, b: Any) -> Any:
@@ -173,17 +175,34 @@ def test_unsupported_schemas_say_what_is_accepted(schema: Any) -> None:
     with pytest.raises(GraphDefinitionError) as err:
         inspect_schema(schema, role="state_schema")
     message = str(err.value)
-    assert "state_schema must be a TypedDict, a dataclass or a msgspec.Struct" in message
+    assert (
+        "state_schema must be a TypedDict, a dataclass, a msgspec.Struct or a pydantic model"
+        in message
+    )
 
 
-def test_pydantic_models_get_a_hint() -> None:
-    pydantic = pytest.importorskip("pydantic")
+class Item(pydantic.BaseModel):
+    name: str
 
-    class Model(pydantic.BaseModel):  # type: ignore[misc,name-defined]
-        x: int
 
-    with pytest.raises(GraphDefinitionError, match="pydantic models are not supported"):
-        inspect_schema(Model)
+class PydanticState(pydantic.BaseModel):
+    log: Annotated[list[str], operator.add] = []
+    items: list[Item] = []
+    note: str | None = None
+
+
+def test_pydantic_models_are_schemas() -> None:
+    info = inspect_schema(PydanticState)
+    assert info.kind == "pydantic"
+    assert list(info.channels) == ["log", "items", "note"]
+    assert info.channels["log"].reducer is operator.add
+    assert info.channels["note"].reducer is None
+    build = state_builder(PydanticState, ["log", "items", "note"])
+    state = build({"log": ["a"], "items": [{"name": "x"}]})
+    assert state == PydanticState(log=["a"], items=[Item(name="x")])  # validated, coerced
+    with pytest.raises(pydantic.ValidationError):
+        build({"note": 3})
+    assert is_allowed(PydanticState) and is_allowed(Item)  # storable by name
 
 
 def test_unresolvable_annotation_is_reported() -> None:

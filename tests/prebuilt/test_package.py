@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import langgraph.prebuilt as lg_prebuilt
 import langgraph.prebuilt.chat_agent_executor as lg_agent
@@ -83,13 +84,22 @@ def test_agent_states_have_langgraph_keys() -> None:
         )
 
 
-def test_pydantic_agent_state_is_refused_at_build_time() -> None:
-    from runtime.errors import GraphDefinitionError
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_pydantic_agent_state_runs_as_langgraphs() -> None:
+    from .agent_runner import both, invoke
+    from .helpers import ai, fake_model
 
-    from .helpers import fake_model
+    def build(side: Any) -> Any:
+        module = lg_agent if side.name == "langgraph" else our_agent
+        return side.create_react_agent(
+            fake_model([ai("hello")]),
+            [],
+            state_schema=module.AgentStatePydantic,
+            checkpointer=side.saver(),
+        )
 
-    with pytest.raises(GraphDefinitionError, match="pydantic"):
-        ours.create_react_agent(fake_model([]), [], state_schema=our_agent.AgentStatePydantic)
+    theirs, mine = both(build, [invoke({"messages": [("user", "hi")]})])
+    assert mine == theirs
 
 
 def test_create_react_agent_argument_checks_match() -> None:

@@ -60,6 +60,9 @@ async def test_memory_is_shared_across_threads_and_survives_deletion(
             "visits": 2
         }
         assert await graph.memory.alist_namespaces() == [("users", "ada")]  # type: ignore[union-attr]
+        # no embedding index: a query is ignored, as by LangGraph's un-indexed stores
+        found = await graph.memory.asearch(("users",), query="who visits?")  # type: ignore[union-attr]
+        assert [i.key for i in found] == ["profile"]
         with pytest.raises(RuntimeError, match=r"await store\.aput"):
             graph.memory.put(("x",), "k", {})  # type: ignore[union-attr]
 

@@ -12,13 +12,25 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGenerationChunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.tools import BaseTool
+from langchain_core.vectorstores import VectorStore
 
-__all__ = ["FakeChatModel", "TavilySearch", "call", "chat_model", "tool_ai"]
+__all__ = [
+    "FakeChatModel",
+    "KeywordVectorStore",
+    "PromptedChatModel",
+    "TavilySearch",
+    "call",
+    "chat_model",
+    "prompted_model",
+    "tool_ai",
+]
 
 
 class FakeChatModel(GenericFakeChatModel):
@@ -83,6 +95,61 @@ class FakeChatModel(GenericFakeChatModel):
             yield chunk
 
 
+def _prompt_text(value: Any) -> str:
+    """The text of the last message of a model input (a string, messages, or a prompt value)."""
+    if hasattr(value, "to_messages"):
+        value = value.to_messages()
+    if isinstance(value, str):
+        return value
+    last = list(value)[-1]
+    if isinstance(last, BaseMessage):
+        return str(last.content)
+    if isinstance(last, dict):
+        return str(last.get("content", ""))
+    return str(last)
+
+
+class PromptedChatModel(FakeChatModel):
+    """Answers by what it is asked: the reply of the first key found in the last message.
+
+    For nodes that call one model in parallel (``Send`` workers, fan-out edges): which
+    thread asks first is chance, so a reply script in order would differ from run to run.
+    """
+
+    replies: dict[str, Any]
+
+    def _pick(self, messages: Any) -> Any:
+        text = _prompt_text(messages)
+        for key, reply in self.replies.items():
+            if key in text:
+                return reply
+        raise KeyError(f"no scripted reply for {text!r}")
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        reply = self._pick(messages)
+        message = AIMessage(content=reply) if isinstance(reply, str) else reply
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def with_structured_output(self, schema: Any, **kwargs: Any) -> Runnable[Any, Any]:
+        def parse(value: Any) -> Any:
+            reply = self._pick(value)
+            data = json.loads(reply if isinstance(reply, str) else str(reply.content))
+            return schema.model_validate(data) if hasattr(schema, "model_validate") else data
+
+        return RunnableLambda(parse)
+
+
+def prompted_model(replies: dict[str, AIMessage | str], **kwargs: Any) -> PromptedChatModel:
+    """A model answering ``replies[key]`` to a prompt whose last message contains ``key``."""
+    return PromptedChatModel(messages=iter([]), replies=replies, **kwargs)
+
+
 def chat_model(*replies: AIMessage | str, **kwargs: Any) -> FakeChatModel:
     """The stand-in for ``init_chat_model(...)`` / ``ChatAnthropic(...)``: these replies, in order.
 
@@ -120,3 +187,57 @@ class TavilySearch(BaseTool):
                 for i in range(self.max_results)
             ],
         }
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+class KeywordVectorStore(VectorStore):
+    """Stands in for ``InMemoryVectorStore`` + an embedding model (no numpy here, no network).
+
+    Ranks documents by the words they share with the query (ties: the first added first);
+    ``as_retriever()`` is VectorStore's own, so a retriever tool over it is the real one.
+    """
+
+    def __init__(self, embedding: Embeddings | None = None) -> None:
+        self.docs: list[Document] = []
+
+    @property
+    def embeddings(self) -> Embeddings | None:
+        return None
+
+    def add_texts(
+        self,
+        texts: Any,
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        **kwargs: Any,
+    ) -> list[str]:
+        out = []
+        for i, text in enumerate(texts):
+            doc_id = f"doc-{len(self.docs)}"
+            meta = metadatas[i] if metadatas else {}
+            self.docs.append(Document(id=doc_id, page_content=text, metadata=meta))
+            out.append(doc_id)
+        return out
+
+    def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
+        wanted = _words(query)
+        ranked = sorted(
+            enumerate(self.docs), key=lambda p: (-len(wanted & _words(p[1].page_content)), p[0])
+        )
+        return [doc for _, doc in ranked[:k]]
+
+    @classmethod
+    def from_texts(
+        cls,
+        texts: list[str],
+        embedding: Embeddings | None = None,
+        metadatas: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> KeywordVectorStore:
+        store = cls(embedding)
+        store.add_texts(texts, metadatas)
+        return store
