@@ -272,7 +272,7 @@ class ThreadState:
                 and len(new) >= len(old)
             ):
                 n = len(old)
-                if n and not _starts_with(new, old):
+                if n and (new[:n] != old if n < _LONG else not _starts_with(new, old)):
                     changes.append((ch, SET, new))
                 elif len(new) > n:
                     changes.append((ch, APPEND, new[n:]))
@@ -476,6 +476,8 @@ class ThreadState:
 
 
 _MISSING: Any = object()
+#: From this length on, a grown list is compared with the old one without a slice.
+_LONG = 512
 _NO_ITEMS: dict[str, tuple[int, bytes]] = {}
 
 
