@@ -23,9 +23,9 @@ from stores import records as r
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Item:
-    """One memory entry (LangGraph's ``Item`` fields)."""
+    """One memory entry (LangGraph's ``Item`` fields, and its printed form)."""
 
     namespace: tuple[str, ...]
     key: str
@@ -42,9 +42,26 @@ class Item:
             "updated_at": self.updated_at.isoformat(),
         }
 
+    def __repr__(self) -> str:
+        return f"Item({', '.join(f'{k}={v!r}' for k, v in self.dict().items())})"
 
-def _item(raw: r.Item) -> Item:
-    return Item(
+
+@dataclass(frozen=True, slots=True, repr=False)
+class SearchItem(Item):
+    """An item found by ``search``: with its relevance ``score`` (``None`` without an
+    embedding index, which is always the case here), as LangGraph's."""
+
+    score: float | None = None
+
+    def dict(self) -> dict[str, Any]:
+        return {**Item.dict(self), "score": self.score}
+
+
+ItemT = TypeVar("ItemT", bound=Item)
+
+
+def _item(raw: r.Item, cls: type[ItemT]) -> ItemT:
+    return cls(
         raw.namespace,
         raw.key,
         raw.value,
@@ -68,7 +85,7 @@ class Memory:
 
     async def aget(self, namespace: tuple[str, ...], key: str) -> Item | None:
         raw = await self.store.get_item(tuple(namespace), key)
-        return None if raw is None else _item(raw)
+        return None if raw is None else _item(raw, Item)
 
     async def adelete(self, namespace: tuple[str, ...], key: str) -> None:
         await self.store.delete_item(tuple(namespace), key)
@@ -82,13 +99,13 @@ class Memory:
         filter: dict[str, Any] | None = None,
         limit: int = 10,
         offset: int = 0,
-    ) -> list[Item]:
+    ) -> list[SearchItem]:
         # Without an embedding index, LangGraph's stores ignore ``query`` and list the
         # namespace's items (filtered, in their order); so does this one.
         found = await self.store.search_items(
             tuple(namespace_prefix), filter=filter, limit=limit, offset=offset
         )
-        return [_item(i) for i in found]
+        return [_item(i, SearchItem) for i in found]
 
     async def alist_namespaces(
         self,
@@ -98,7 +115,7 @@ class Memory:
         limit: int = 100,
         offset: int = 0,
     ) -> list[tuple[str, ...]]:
-        return await self.store.list_namespaces(
+        return await self.store.list_item_namespaces(
             prefix=tuple(prefix or ()), max_depth=max_depth, limit=limit, offset=offset
         )
 
@@ -137,7 +154,7 @@ class Memory:
         filter: dict[str, Any] | None = None,
         limit: int = 10,
         offset: int = 0,
-    ) -> list[Item]:
+    ) -> list[SearchItem]:
         return self._run(
             self.asearch(namespace_prefix, query=query, filter=filter, limit=limit, offset=offset)
         )

@@ -118,7 +118,7 @@ class Store(Protocol):
         """Items whose namespace starts with the prefix and whose value matches every
         ``filter`` key by equality; most recently updated first."""
 
-    async def list_namespaces(
+    async def list_item_namespaces(
         self,
         *,
         prefix: tuple[str, ...] = (),

@@ -367,7 +367,7 @@ class MemoryStore:
             bucket = self._items.get(ns)
             if bucket is not None and bucket.pop(key, None) is not None:
                 self._n.item_writes += 1
-                if not bucket:
+                if not bucket and self._drop_empty_namespaces:
                     del self._items[ns]
 
     async def search_items(
@@ -390,8 +390,7 @@ class MemoryStore:
                 if ns[:n] == prefix
                 for key, rec in bucket.items()
             ]
-        # same order as the SQL backend: newest first, then namespace text, then key
-        found.sort(key=lambda f: (-f[2][2], ".".join(f[0]), f[1]))
+        found = self._search_order(found)
         out: list[Item] = []
         skip = offset
         for ns, key, (data, created, updated) in found:
@@ -406,7 +405,15 @@ class MemoryStore:
             out.append(Item(ns, key, value, created, updated))
         return out
 
-    async def list_namespaces(
+    #: A namespace whose last item is deleted is no longer listed (as in SQL).
+    _drop_empty_namespaces = True
+
+    def _search_order(self, found: list[Any]) -> list[Any]:
+        # the SQL backend's order: newest first, then namespace text, then key
+        found.sort(key=lambda f: (-f[2][2], ".".join(f[0]), f[1]))
+        return found
+
+    async def list_item_namespaces(
         self,
         *,
         prefix: tuple[str, ...] = (),

@@ -549,7 +549,7 @@ class SqliteStore:
             out.append(Item(tuple(ns.split(".")), key, value, created, updated))
         return out
 
-    async def list_namespaces(
+    async def list_item_namespaces(
         self,
         *,
         prefix: tuple[str, ...] = (),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from runtime._unbuilt import unbuilt
-from runtime.memory import Item
+from runtime.memory import Item, SearchItem
 from runtime.memory import Memory as BaseStore
 
-__all__ = ["BaseStore", "Item"]
+__all__ = ["BaseStore", "Item", "SearchItem"]
 
 _OPS = "batched store operations come with issue 13; call put/get/search/delete directly"
 _SEMANTIC = "semantic (embedding) search is not built; search() matches on prefix and filter"

@@ -219,11 +219,11 @@ async def test_search_items_prefix_filter_order_window(store: Store) -> None:
     assert found[0].namespace == ("users", "u1", "deep") and found[0].value["n"] == 2
 
 
-async def test_list_namespaces(store: Store) -> None:
+async def test_list_item_namespaces(store: Store) -> None:
     for ns in [("a", "b", "c"), ("a", "b"), ("a", "x"), ("b",), ("a-c",), ("a", "b", "d")]:
         await store.put_item(ns, "k", {})
     await store.put_item(("a", "b"), "k2", {})
-    assert await store.list_namespaces() == [
+    assert await store.list_item_namespaces() == [
         ("a", "b"),
         ("a", "b", "c"),
         ("a", "b", "d"),
@@ -231,15 +231,15 @@ async def test_list_namespaces(store: Store) -> None:
         ("a-c",),
         ("b",),
     ]
-    assert await store.list_namespaces(prefix=("a", "b")) == [
+    assert await store.list_item_namespaces(prefix=("a", "b")) == [
         ("a", "b"),
         ("a", "b", "c"),
         ("a", "b", "d"),
     ]
-    assert await store.list_namespaces(max_depth=1) == [("a",), ("a-c",), ("b",)]
-    assert await store.list_namespaces(prefix=("a",), max_depth=2) == [("a", "b"), ("a", "x")]
-    assert await store.list_namespaces(limit=2, offset=2) == [("a", "b", "d"), ("a", "x")]
-    assert await store.list_namespaces(prefix=("zzz",)) == []
+    assert await store.list_item_namespaces(max_depth=1) == [("a",), ("a-c",), ("b",)]
+    assert await store.list_item_namespaces(prefix=("a",), max_depth=2) == [("a", "b"), ("a", "x")]
+    assert await store.list_item_namespaces(limit=2, offset=2) == [("a", "b", "d"), ("a", "x")]
+    assert await store.list_item_namespaces(prefix=("zzz",)) == []
 
 
 async def test_statistics_is_a_frozen_snapshot(store: Store) -> None:

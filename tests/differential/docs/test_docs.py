@@ -37,25 +37,12 @@ PROGRAM_DIR = HERE / "programs"
 PROGRAMS = sorted(p.stem for p in PROGRAM_DIR.glob("*.py") if not p.name.startswith("_"))
 
 # Differences found in this project (see the report in README-snippet / the lead's notes):
-_DEFAULT_STREAM_MODE = (
-    "graph.stream() without stream_mode streams 'values' here; LangGraph's compiled "
-    "StateGraph streams 'updates' (langgraph/graph/state.py passes stream_mode='updates'; "
-    "ours: runtime/api/compiled.py astream default)"
-)
-
-_APP_STORE = (
-    "store calls from application code (InMemoryStore().put/get/search outside a graph) are "
-    "not built yet (issue 13): AttributeError 'MemoryStore' object has no attribute 'put'"
-)
-
 # name -> why the ported program does not print what LangGraph prints (yet)
 XFAIL: dict[str, str] = {
     "memory_checkpoints": "checkpointer.delete_thread(id) is a coroutine here "
     "(stores/memory.py, stores/sqlite.py: 'never awaited', the thread stays), sync in "
     "LangGraph; and get_state_history's PregelTask.result is None here where LangGraph "
     "gives the finished task's writes",
-    "memory_store_application": _APP_STORE,
-    "memory_store_agent_tools": _APP_STORE,
     "workflow_functional_api": "the functional API (langgraph.func entrypoint/task) is not "
     "built yet (issue 13): runtime.func raises ImportError",
 }
