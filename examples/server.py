@@ -2,11 +2,13 @@
 
     pip install -e '.[server]'
     python -m runtime serve examples.server:app --db chat.db --port 8123
-    curl -s localhost:8123/threads -d '{"thread_id": "t1", "metadata": {"user": "ann"}}'
-    curl -s localhost:8123/threads/t1/runs/wait -d '{"input": {"messages": []}}'
-    curl -s localhost:8123/threads/t1/runs/wait -d '{"input": {}}'
-    curl -sN localhost:8123/threads/t1/runs/stream -d '{"input": {}, "stream_mode": ["updates"]}'
+    curl -s localhost:8123/threads --json '{"thread_id": "t1", "metadata": {"user": "ann"}}'
+    curl -s localhost:8123/threads/t1/runs/wait --json '{"input": {"messages": []}}'
+    curl -s localhost:8123/threads/t1/runs/wait --json '{"input": {}}'
+    curl -sN localhost:8123/threads/t1/runs/stream --json '{"input": {}, "stream_mode": "updates"}'
     curl -s localhost:8123/threads/t1/state
+
+(``--json`` sends ``Content-Type: application/json``, which the server requires of a body.)
 
 ``app`` (built on first access, so importing this module opens nothing) serves the
 tutorial graph over ``SqliteStore($SESSION_ACTORS_DB or sessions.db)``. To host your own
@@ -63,12 +65,15 @@ def create_app(
     graphs: CompiledGraph | Mapping[str, CompiledGraph] | None = None,
     *,
     heartbeat: float | None = 15.0,
+    **options: Any,
 ) -> Starlette:
     """An app serving ``graphs`` (default: the tutorial graph, as assistant ``agent``).
 
     ``heartbeat``: seconds of silence after which a stream sends an SSE comment (``: ping``).
+    ``options``: ``debug``, ``max_body_bytes``, ``allowed_hosts`` (see ``runtime.cli.asgi``).
     """
-    return asgi.create_app(tutorial_graph() if graphs is None else graphs, heartbeat=heartbeat)
+    graph = tutorial_graph() if graphs is None else graphs
+    return asgi.create_app(graph, heartbeat=heartbeat, **options)
 
 
 def __getattr__(name: str) -> Any:

@@ -41,7 +41,10 @@ class Part:
     """Some threads' share of the dirty list, written as one batch.
 
     The thread rows and each thread's ``(top, epoch)`` are taken when the part is made: rows
-    added later are not in it, so a thread row must not point past them.
+    added later are not in it, so a thread row must not point past them. ``top`` is the
+    highest checkpoint stored once the part commits, which may be below the head's: a turn
+    that has not handed its rows over yet (``durability="exit"``, or one that suspended
+    after run inline) has moved the head past them.
     """
 
     __slots__ = ("discard", "heads", "rows", "threads", "tops")
@@ -64,11 +67,16 @@ class Part:
         heads: dict[str, ThreadState],
         discard: list[tuple[str, int]],
     ) -> Part:
-        tops = {tid: (h.top, h.epoch) for tid, h in heads.items()}
-        threads = {
-            tid: ThreadRow(tid, h.status, h.created_at, h.updated_at, h.metadata, h.top)
-            for tid, h in heads.items()
-        }
+        # a thread's rows come in seq order (a discard removes the tail before new ones)
+        last = {r.thread_id: r.seq for r in rows}
+        tops: dict[str, tuple[int, int]] = {}
+        threads: dict[str, ThreadRow] = {}
+        for tid, h in heads.items():
+            top = h.top
+            if top > h.flushed and last.get(tid) != top:  # checkpoints not handed over yet
+                top = max(h.flushed, last.get(tid, 0))
+            tops[tid] = (top, h.epoch)
+            threads[tid] = ThreadRow(tid, h.status, h.created_at, h.updated_at, h.metadata, top)
         return cls(rows, heads, discard, tops, threads)
 
     def batch(self) -> WriteBatch:

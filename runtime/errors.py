@@ -11,10 +11,13 @@
     ├── ActorCrashedError                the session's actor failed; it restarts on next use
     ├── MailboxFullError                 the thread's mailbox holds ``mailbox_size`` turns
     ├── ShuttingDownError                the runtime is closing or closed
+    ├── ShutdownIncompleteError          ``aclose()`` ended with checkpoints the store never took
+    ├── StepTimeoutError                 a super-step ran past ``step_timeout``  (TimeoutError)
     ├── ThreadArchivedError              a turn or update on an archived thread (restore it)
     ├── SerializationError               a value cannot be encoded; ``path`` names where
     └── StoreError
         ├── StoreUnavailableError        the store cannot serve now, after retries/backpressure
+        │   └── StoreFileGoneError       the store's file was deleted or replaced under it
         ├── CorruptCheckpointError       a stored record cannot be decoded (only its thread fails)
         └── StaleOwnerError              another process owns the thread now
 
@@ -33,6 +36,7 @@ from stores.errors import (
     SessionRuntimeError,
     StaleOwnerError,
     StoreError,
+    StoreFileGoneError,
     StoreUnavailableError,
 )
 
@@ -49,9 +53,12 @@ __all__ = [
     "SerializationError",
     "SessionBusyError",
     "SessionRuntimeError",
+    "ShutdownIncompleteError",
     "ShuttingDownError",
     "StaleOwnerError",
+    "StepTimeoutError",
     "StoreError",
+    "StoreFileGoneError",
     "StoreUnavailableError",
     "ThreadArchivedError",
 ]
@@ -102,6 +109,26 @@ class ShuttingDownError(SessionRuntimeError):
     """The runtime is closing or closed and takes no new turns."""
 
 
+class StepTimeoutError(SessionRuntimeError, TimeoutError):
+    """A super-step did not finish within ``step_timeout``; the turn failed there.
+
+    Also the built-in ``TimeoutError`` (= ``asyncio.TimeoutError``), which is what LangGraph
+    raises for its ``step_timeout``, so existing handlers still work. ``node`` names the
+    step's nodes, ``step`` the step; the thread keeps its last committed checkpoint.
+    """
+
+
+class ShutdownIncompleteError(ShuttingDownError):
+    """``aclose()`` ran out of time (``drain_timeout`` plus ``shutdown_grace``) with
+    checkpoints the store had not taken; they are lost. ``unsaved`` maps each such thread
+    to its count of unwritten checkpoints; ``cancelled`` counts the turns cut off."""
+
+    def __init__(self, message: str, *, unsaved: dict[str, int], cancelled: int = 0) -> None:
+        super().__init__(message)
+        self.unsaved = unsaved
+        self.cancelled = cancelled
+
+
 class ThreadArchivedError(SessionRuntimeError):
     """A turn, update or ``create_thread`` on an archived thread. The thread is unchanged
     and stays readable; ``restore_thread(thread_id)`` makes it take turns again."""
@@ -115,7 +142,8 @@ if not TYPE_CHECKING:  # so that mypy flags a name that is not built
             "NodeInterrupt": "raising it is deprecated in LangGraph; call interrupt(value)",
             "GraphInterrupt": "interrupt() pauses without an exception the caller could catch",
             "ParentCommand": "subgraphs come with issue 13",
-            "NodeTimeoutError": "step timeouts come with issue 12",
+            "NodeTimeoutError": "per-node timeouts (add_node(timeout=...)) are not built; "
+            "compile(step_timeout=...) or graph.step_timeout bounds a whole super-step",
             "NodeCancelledError": _INTERNAL,
             "NodeError": _INTERNAL,
             "GraphBubbleUp": _INTERNAL,

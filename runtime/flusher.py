@@ -12,7 +12,9 @@ Failure policy, by what the store raised:
   its rows are kept in order ahead of newer ones; nothing is ever dropped. While the backlog
   is above ``max_dirty`` rows, new turns wait (:meth:`wait_capacity`) and after
   ``backpressure_timeout`` fail with ``StoreUnavailableError``; a ``"sync"`` caller waits as
-  long for its commit, then gets the same error (its turn is kept and written later).
+  long for its commit, then gets the same error (its turn is kept and written later). A
+  ``StoreFileGoneError`` (the file deleted or replaced under us) fails waiting callers at
+  once: no wait can cure it. The rows are kept and retried all the same.
 * Any other ``StoreError`` (a duplicate checkpoint, a row the store can never take): retrying
   cannot help, and the batch holds every thread's rows. It is split by thread (the thread
   the error names first, else in halves) until the other threads' rows are written and the
@@ -33,7 +35,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from runtime.batches import Part, Quarantined, refused
-from stores.errors import StaleOwnerError, StoreError, StoreUnavailableError
+from stores.errors import StaleOwnerError, StoreError, StoreFileGoneError, StoreUnavailableError
 from stores.records import CheckpointRow
 
 if TYPE_CHECKING:
@@ -112,6 +114,9 @@ class Flusher:
         self._failures = 0
         self._max_batch_seen = 0
         self._last_error: BaseException | None = None
+        self._stopping = False
+        self.last_flush_timeout: float | None = None
+        """Bound on :meth:`last_flush` (the supervisor sets its shutdown bound)."""
 
     # -- intake (hot path) ---------------------------------------------------------------
     def add(self, head: ThreadState, row: CheckpointRow) -> None:
@@ -226,6 +231,14 @@ class Flusher:
                     "the flusher is not running; the runtime was closed", thread_id=head.thread_id
                 )
             timed = self._failures != failures
+            gone = self._last_error
+            if timed and isinstance(gone, StoreFileGoneError):
+                # no wait can cure it: say so now rather than after backpressure_timeout
+                raise StoreFileGoneError(
+                    f"this turn ran but was not stored: {gone.message}; it is kept in memory",
+                    path=gone.path,
+                    thread_id=head.thread_id,
+                )
             if timed and loop.time() >= deadline:
                 raise StoreUnavailableError(
                     f"the store has not committed this turn within backpressure_timeout="
@@ -366,12 +379,41 @@ class Flusher:
             async with self._lock:
                 await self._flush_once()
 
-    async def aclose(self) -> None:
-        """Flush everything (quarantined threads get one last try), then stop."""
-        await self.flush()
-        if self.quarantine:
-            self.retry_quarantined()
-            await self.flush()
+    async def flush_thread(self, thread_id: str) -> None:
+        """Wait until the store has committed every row of ``thread_id`` held here.
+
+        Only that thread's rows are waited for: other threads may keep the flusher busy
+        all along (deleting or archiving an idle thread must not wait for a quiet moment).
+        Retries as :meth:`flush` does; a quarantined thread's rows are not waited for.
+        """
+        while thread_id in self._heads or thread_id in self._in_flight_heads:
+            if self._task is None or self._task.done():
+                async with self._lock:
+                    await self._flush_once()
+                continue
+            self._urgent = True
+            self._poke()
+            await asyncio.shield(self._commit_future())
+
+    async def aclose(self, deadline: float | None = None) -> dict[str, int]:
+        """Flush everything (quarantined threads get one last try), then stop.
+
+        ``deadline`` (loop time): stop trying then, however the store fares. Returns the
+        rows left unwritten, by thread (a thread whose row alone is unwritten counts 0);
+        empty when everything was written. The rows stay here (:meth:`take_all`).
+        """
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self.flush()
+                if self.quarantine:
+                    self.retry_quarantined()
+                    await self.flush()
+        except TimeoutError:
+            log.error(
+                "the store did not take the last checkpoints before the shutdown deadline; "
+                "last store error: %r",
+                self._last_error,
+            )
         for tid, q in self.quarantine.items():
             log.error(
                 "closing with %d checkpoints of thread %r that the store refused; they are "
@@ -382,9 +424,42 @@ class Flusher:
             )
         task, self._task = self._task, None
         if task is not None and not task.done():
+            self._stopping = True  # its last flush was ours
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # mid-write, it waits for the store's answer (see _write_dirty): not forever
+            await asyncio.wait({task}, timeout=None if deadline is None else 1.0)
+        return self.unwritten_by_thread()
+
+    async def last_flush(self) -> None:
+        """Flush as the loop goes away, for at most ``last_flush_timeout`` seconds (a store
+        that fails every write must not keep the process from exiting); what is left is
+        logged at ERROR."""
+        try:
+            # wait_for, not timeout(): this task may be cancelled already (loop teardown)
+            await asyncio.wait_for(self.flush(), self.last_flush_timeout)
+        except TimeoutError:
+            left = self.unwritten_by_thread()
+            log.error(
+                "the event loop is closing and the store did not take %d checkpoints of "
+                "%d threads within %ss; they are lost (threads %s; last store error: %r)",
+                sum(left.values()),
+                len(left),
+                self.last_flush_timeout,
+                ", ".join(repr(t) for t in list(left)[:20]),
+                self._last_error,
+            )
+
+    def unwritten_by_thread(self) -> dict[str, int]:
+        """Rows not committed, by thread: dirty, in flight and quarantined ones (but not
+        those of threads another process took over, which are dropped by design)."""
+        left = dict.fromkeys(self._heads, 0)
+        left.update(dict.fromkeys(self._in_flight_heads, 0))
+        for r in (*self._in_flight, *self._rows):
+            left[r.thread_id] = left.get(r.thread_id, 0) + 1
+        for tid, q in self.quarantine.items():
+            if not isinstance(q.error, StaleOwnerError):  # another process's now: dropped
+                left[tid] = left.get(tid, 0) + len(q.rows)
+        return left
 
     def statistics(self) -> FlusherStatistics:
         return FlusherStatistics(
@@ -418,9 +493,10 @@ class Flusher:
                 async with self._lock:
                     await self._flush_once()
         except asyncio.CancelledError:
-            # The loop is shutting down (end of asyncio.run, or aclose): nothing that was
-            # acknowledged may be lost, so write it all before going.
-            await self.flush()
+            # The loop is shutting down (end of asyncio.run): nothing that was acknowledged
+            # may be lost, so write it all before going (aclose has done that already).
+            if not self._stopping:
+                await self.last_flush()
             raise
 
     async def _flush_once(self) -> None:

@@ -27,6 +27,7 @@ from runtime.engine.replay import rehydrate
 from runtime.errors import (
     ActorCrashedError,
     SessionBusyError,
+    ShutdownIncompleteError,
     ShuttingDownError,
     ThreadArchivedError,
 )
@@ -76,6 +77,7 @@ class Supervisor:
         multitask_strategy: Strategy = "enqueue",
         flush_interval: float = 0.005,
         drain_timeout: float = 30.0,
+        shutdown_grace: float = 10.0,
         sync_nodes: SyncNodes = "auto",
         max_activating: int = 256,
         max_dirty: int = 200_000,
@@ -84,6 +86,7 @@ class Supervisor:
         retention: Retention | None = None,
         state_version: int = 0,
         migrations: Mapping[int, Migration] | None = None,
+        step_timeout: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -92,6 +95,8 @@ class Supervisor:
         for name, value in (("max_active", max_active), ("mailbox_size", mailbox_size)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if not drain_timeout >= 0 or not shutdown_grace > 0:
+            raise ValueError("drain_timeout must be >= 0 and shutdown_grace > 0")
         if idle_timeout <= 0 or flush_interval < 0:
             raise ValueError("idle_timeout must be > 0 and flush_interval >= 0")
         check_choice("sync_nodes", sync_nodes, ("auto", "inline", "thread"))
@@ -104,6 +109,7 @@ class Supervisor:
             sync_nodes=sync_nodes,
             state_version=state_version,
             migrations=migrations,
+            step_timeout=step_timeout,
         )
         self.durability = durability
         self.max_active = max_active
@@ -112,6 +118,10 @@ class Supervisor:
         self.multitask_strategy = multitask_strategy
         self.flush_interval = flush_interval
         self.drain_timeout = drain_timeout
+        self.shutdown_grace = shutdown_grace
+        """Seconds ``aclose()`` has after ``drain_timeout`` to end cut-off turns, flush and
+        close the store; then it gives up on what is left and says so."""
+        self._close: asyncio.Future[None] | None = None
         self.max_activating = max_activating
         """Rehydrations in flight at once: a burst of cold sessions queues here instead of
         flooding the store with reads."""
@@ -188,6 +198,7 @@ class Supervisor:
                     backpressure_timeout=self.backpressure_timeout,
                     on_quarantine=self._on_quarantine,
                 )
+                self.flusher.last_flush_timeout = self.drain_timeout + self.shutdown_grace
                 if self._orphans is not None:
                     self.flusher.adopt(*self._orphans)
                     self._orphans = None
@@ -206,25 +217,55 @@ class Supervisor:
             self._starting = None
 
     async def aclose(self) -> None:
-        """Stop intake, let queued turns finish (``drain_timeout``), flush, close the store."""
-        if self.loop is None or self._closing:
-            return
-        self._closing = True
+        """Stop intake, let running and queued turns finish (``drain_timeout``), flush,
+        close the store; all within ``drain_timeout + shutdown_grace``.
+
+        Turns still running after ``drain_timeout`` are cancelled (their callers get
+        ``ShuttingDownError``; their committed steps are kept), and checkpoints the store
+        has not taken by the end are given up on: both are logged at ERROR and raised as
+        ``ShutdownIncompleteError`` once everything is closed. Concurrent callers all wait
+        for the one shutdown and see its outcome.
+        """
+        if self.loop is None or (self._closing and self._close is None):
+            return  # closed, or the loop is being torn down under us (_loop_shutdown)
+        if self._close is None:
+            self._closing = True  # at once: a turn arriving from now on is refused
+            self._close = asyncio.ensure_future(self._aclose())
+        await asyncio.shield(self._close)
+
+    async def _aclose(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.drain_timeout + self.shutdown_grace
         if self.retention is not None:
             await self.retention.stop()  # a hold it has ends here, before actors stop
         actors = list(self._actors.values())
         for actor in actors:
             actor.stop_nowait()
         tasks = [a.task for a in actors if a.task is not None]
+        cut: list[str] = []
+        refused = 0
         if tasks:
             _done, pending = await asyncio.wait(tasks, timeout=self.drain_timeout)
-            for t in pending:
-                t.cancel()
-            if pending:
-                await asyncio.wait(pending)
+            for a in actors:
+                if a.task in pending:
+                    cut.append(a.thread_id)
+                    env = a.current
+                    if env is not None and not env.future.done():
+                        env.future.set_exception(
+                            ShuttingDownError(
+                                f"the runtime closed while this turn ran, past drain_timeout="
+                                f"{self.drain_timeout}s; it was cancelled and the thread keeps "
+                                "the steps it had committed",
+                                thread_id=a.thread_id,
+                            )
+                        )
+                    a.task.cancel()
+            if pending:  # a node that ignores cancellation must not hold the shutdown
+                await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
             for a in actors:
                 for env in a.mailbox.drain():
                     if env is not None and not env.future.done():
+                        refused += 1
                         env.future.set_exception(
                             ShuttingDownError(
                                 "the runtime closed before this turn could run",
@@ -236,14 +277,51 @@ class Supervisor:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
             self._sweeper = None
+        unsaved: dict[str, int] = {}
+        error: BaseException | None = None
+        # the store's own close gets the last part of the grace
+        reserve = min(1.0, self.shutdown_grace / 4)
         if self.flusher is not None:
-            await self.flusher.aclose()
+            unsaved = await self.flusher.aclose(deadline=deadline - reserve)
+            if unsaved:
+                error = self.flusher.last_error
+                # kept: if this runtime is started again, its flusher tries them again
+                self._orphans = self.flusher.take_all()
             self.flusher = None
-        if self.checkpointer is not None:
-            await self.checkpointer.close()
-        if self.memory_store is not None and self.memory_store is not self.checkpointer:
-            await self.memory_store.close()
+        for store in (self.checkpointer, self.memory_store):
+            if store is None or (store is self.memory_store and store is self.checkpointer):
+                continue
+            try:
+                await asyncio.wait_for(store.close(), max(reserve, deadline - loop.time()))
+            except Exception as exc:  # reported; the shutdown goes on
+                log.error("closing the store %r failed: %r", store, exc)
         self.loop = None
+        self._close = None
+        if cut or unsaved:
+            raise self._incomplete(cut, refused, unsaved, error)
+
+    def _incomplete(
+        self, cut: list[str], refused: int, unsaved: dict[str, int], error: BaseException | None
+    ) -> ShutdownIncompleteError:
+        parts = []
+        if cut:
+            parts.append(
+                f"{len(cut)} turn(s) still running after drain_timeout={self.drain_timeout}s "
+                f"were cancelled (threads {_ids(cut)})"
+            )
+        if refused:
+            parts.append(f"{refused} queued turn(s) were refused")
+        if unsaved:
+            parts.append(
+                f"{sum(unsaved.values())} checkpoint(s) of {len(unsaved)} thread(s) were NOT "
+                "saved: the store refused them or did not take them before the deadline "
+                f"(drain_timeout + shutdown_grace = "
+                f"{self.drain_timeout + self.shutdown_grace}s); threads {_ids(list(unsaved))}; "
+                f"last store error: {error!r}"
+            )
+        message = "shutdown incomplete: " + "; ".join(parts)
+        log.error("%s", message)
+        return ShutdownIncompleteError(message, unsaved=unsaved, cancelled=len(cut) + refused)
 
     def forget_loop(self) -> None:
         """Drop every tie to a loop that is gone; the next call starts afresh on its loop.
@@ -262,6 +340,7 @@ class Supervisor:
         self._sweeper = None
         self.loop = None
         self._closing = False
+        self._close = None
 
     # -- turns (the hot path) ------------------------------------------------------------
     async def turn(
@@ -303,6 +382,7 @@ class Supervisor:
             and not actor.stopped
             and on_event is None
             and cfg.checkpoint_id is None
+            and cfg.step_timeout is None  # its sync nodes run in threads: it can suspend
             and self.engine.atomic
         ):
             try:
@@ -499,7 +579,7 @@ class Supervisor:
                 if actor.task is not None:
                     await asyncio.wait([actor.task])
             if evict is not None and flusher is not None:
-                await flusher.flush()  # its rows must not land after the block
+                await flusher.flush_thread(tid)  # its rows must not land after the block
             yield Hold(True, aside.head if aside is not None else None)
         finally:
             if self._fences.get(tid) is fence:  # else forget_loop() dropped everything
@@ -731,7 +811,7 @@ class Supervisor:
         self._closing = True
         try:
             if self.flusher is not None:
-                await self.flusher.flush()
+                await self.flusher.last_flush()
             if self.checkpointer is not None:
                 await self.checkpointer.close()
         finally:
@@ -817,3 +897,9 @@ def _yield() -> Generator[None, None, None]:
     """``asyncio.sleep(0)`` without its Python frame: a bare yield makes the task go round
     the loop once."""
     yield
+
+
+def _ids(threads: list[str], most: int = 20) -> str:
+    """Thread ids for a log line: all of them up to ``most``, then how many more."""
+    shown = ", ".join(repr(t) for t in threads[:most])
+    return shown if len(threads) <= most else f"{shown} and {len(threads) - most} more"

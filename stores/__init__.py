@@ -15,6 +15,7 @@ from .errors import (
     SessionRuntimeError,
     StaleOwnerError,
     StoreError,
+    StoreFileGoneError,
     StoreUnavailableError,
 )
 from .memory import InMemorySaver, MemoryStore
@@ -36,6 +37,7 @@ __all__ = [
     "StaleOwnerError",
     "Store",
     "StoreError",
+    "StoreFileGoneError",
     "StoreUnavailableError",
     "ThreadRow",
     "WriteBatch",

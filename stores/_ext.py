@@ -18,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
+import os
 import struct
 import uuid
 import zoneinfo
@@ -373,10 +375,35 @@ def _unzoned(cls: Any, data: memoryview) -> Any:
         text = text[: -len(_FOLD)]
     if text.endswith("]"):
         text, key = text[:-1].split("[", 1)
-        value = cls.fromisoformat(text).replace(tzinfo=zoneinfo.ZoneInfo(key))
+        value = cls.fromisoformat(text).replace(tzinfo=_zone(key))
     else:
         value = cls.fromisoformat(text)
     return value.replace(fold=1) if fold else value
+
+
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    # once per process: it lists the zone files on disk (and tzdata's, when installed)
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _zone_file(key: str) -> bool:
+    """Whether ``key`` names a zone file under the system's zone directories (``posix/UTC``
+    is one, though ``available_timezones()`` leaves those out): looked up on disk only."""
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        return False
+    return any(os.path.isfile(os.path.join(root, *parts)) for root in zoneinfo.TZPATH)
+
+
+def _zone(key: str) -> zoneinfo.ZoneInfo:
+    """The zone named ``key`` in stored data, if the system has it: a key the system's zone
+    list names, or a zone file on disk. ``ZoneInfo(key)`` of any other key would import the
+    module ``tzdata.zoneinfo.<key>`` when tzdata is installed, so such a key never gets there.
+    """
+    if key not in _known_zones() and not _zone_file(key):
+        raise CorruptCheckpointError(f"unknown time zone {key!r} in stored data")
+    return zoneinfo.ZoneInfo(key)
 
 
 def _decode_timedelta(data: memoryview) -> dt.timedelta:

@@ -40,6 +40,7 @@ from typing import Any
 import msgspec
 
 from . import _sqlite_schema as sql
+from ._check import check_rows
 from .errors import CorruptCheckpointError
 from .records import CheckpointRow
 
@@ -195,20 +196,27 @@ def prune(db: sqlite3.Connection, tid: str, before: int, limit: int, snapshot: b
 
 # -- reading -------------------------------------------------------------------------------
 def expand(stored: Stored) -> list[CheckpointRow]:
-    """The checkpoints one stored row holds, ascending."""
+    """The checkpoints one stored row holds, ascending; a damaged row (columns of the wrong
+    type, a packed payload that is not the run its columns say) raises
+    :class:`CorruptCheckpointError`."""
     tid, first, seq, parent, base, payload = stored
     if first == seq:
-        return [CheckpointRow(tid, seq, parent, base, payload)]
-    try:
-        rows = _decode(payload)
-        if len(rows) != seq - first + 1 or rows[0][1] != first or rows[-1][1] != seq:
-            raise ValueError(f"it holds {len(rows)} checkpoints")
-    except (msgspec.DecodeError, ValueError) as exc:
-        raise CorruptCheckpointError(
-            f"the stored row of checkpoints {first}-{seq} cannot be unpacked ({exc}); "
-            "the row is left as it is",
-            thread_id=tid,
-        ) from exc
+        rows = [CheckpointRow(tid, seq, parent, base, payload)]
+    else:
+        try:
+            if type(first) is not int or type(seq) is not int:
+                raise ValueError(f"its ids are {first!r}-{seq!r}")
+            rows = _decode(payload)
+            if [r[1] for r in rows] != list(range(first, seq + 1)):
+                raise ValueError(f"it holds {len(rows)} checkpoints")
+        # anything: damaged bytes can fail in any way (a nesting too deep: RecursionError)
+        except Exception as exc:
+            raise CorruptCheckpointError(
+                f"the stored row of checkpoints {first}-{seq} cannot be unpacked ({exc}); "
+                "the row is left as it is",
+                thread_id=tid if isinstance(tid, str) else repr(tid),
+            ) from exc
+    check_rows(rows, tid)
     return rows
 
 

@@ -29,6 +29,7 @@ import asyncio
 import concurrent.futures
 import functools
 import logging
+import os
 import queue
 import re
 import sqlite3
@@ -183,13 +184,21 @@ UPSERT_THREAD = """
 # One query: find the target checkpoint T (the given seq, else the thread row's head, else the
 # latest), then every row of the thread from the one holding the smallest base of T's row up
 # to T's row, with T last in each (the caller unpacks them and keeps T's base..T).
+# A head past the stored checkpoints (a crash could leave one: thread rows once counted a
+# running turn's checkpoints before they were stored) reads as the latest stored checkpoint
+# at or below it, not as an empty thread: the row with the greatest first <= head holds
+# first..seq, so that checkpoint is min(head, seq).
 # Scalar subqueries, not joins: the rows then come in index order, with no temporary
 # B-tree to sort them (15% faster than joins, with or without rows, on 2000 threads).
 CHAIN = """
-    WITH t(s) AS (
+    WITH h(s) AS (
+        SELECT head FROM threads WHERE thread_id = ?1
+    ), t(s) AS (
         SELECT coalesce(
             ?2,
-            (SELECT head FROM threads WHERE thread_id = ?1),
+            (SELECT min(h.s, c.seq) FROM h, checkpoints AS c
+             WHERE c.thread_id = ?1 AND c.first <= h.s ORDER BY c.first DESC LIMIT 1),
+            (SELECT s FROM h),
             (SELECT seq FROM checkpoints WHERE thread_id = ?1 ORDER BY first DESC LIMIT 1))
     ), target(first, seq, base) AS (
         SELECT c.first, c.seq, c.base FROM checkpoints AS c
@@ -428,6 +437,31 @@ def journal_wal(db: sqlite3.Connection, busy_ms: int) -> str:
             if primary_code(exc) != BUSY or time.monotonic() >= deadline:
                 raise
             time.sleep(0.005)
+
+
+class FileGone(Exception):
+    """The store's path no longer names the file its writer has open."""
+
+
+def file_identity(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def same_file(db: sqlite3.Connection, args: tuple[str, tuple[int, int]]) -> int:
+    """The last step of every write, just before its COMMIT: the path still names the file
+    the writer opened (a file deleted or replaced under a running process would take
+    commits nobody can read). One ``stat``, about a microsecond."""
+    path, identity = args
+    try:
+        found = file_identity(path)
+    except FileNotFoundError:
+        raise FileGone("deleted") from None
+    except OSError as exc:
+        raise FileGone(f"not reachable ({exc})") from None
+    if found != identity:
+        raise FileGone("replaced by another file")
+    return 0
 
 
 def fetchall(db: sqlite3.Connection, query: str, params: Sequence[Any]) -> list[Any]:

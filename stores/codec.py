@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from . import _ext
+from ._check import check_record
 from ._ext import _FLAT, FIRST_USER_CODE, decode, encode, is_plain, register_type
 from ._models import allow_type, allow_types_named_by
 from .errors import CorruptCheckpointError, SerializationError
@@ -107,21 +108,24 @@ def _plain_changes(changes: list[tuple[str, int, Any]]) -> bool:
 def decode_checkpoint(
     payload: bytes, *, thread_id: str | None = None, seq: int | None = None
 ) -> Checkpoint:
-    """Decode a checkpoint payload; a bad one raises :class:`CorruptCheckpointError`."""
+    """Decode a checkpoint payload; a bad one raises :class:`CorruptCheckpointError`, and so
+    does one this version cannot read (a newer format, an unknown change op)."""
     try:
         wire = _checkpoint_decoder.decode(payload)
-    except (msgspec.DecodeError, ValueError, TypeError, CorruptCheckpointError) as exc:
+    # anything: bytes can be damaged in any way (a nesting too deep is a RecursionError, a
+    # registered type's decode function raises what it raises)
+    except Exception as exc:
         which = "a checkpoint" if seq is None else f"checkpoint {seq}"
         reason = exc.message if isinstance(exc, CorruptCheckpointError) else str(exc)
         raise CorruptCheckpointError(
-            f"{which} cannot be decoded ({reason}); the row is left as it is",
+            f"{which} cannot be decoded ({type(exc).__name__}: {reason}); the row is left as it is",
             thread_id=thread_id,
         ) from exc
     fields = list(msgspec.structs.astuple(wire))
     for i in _OPTIONAL_RAW:
         if fields[i] == _NIL:
             fields[i] = None
-    return Checkpoint(*fields)
+    return check_record(Checkpoint(*fields), thread_id, seq)
 
 
 # -- errors ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ importing ``runtime``; ``runtime.errors`` re-exports every class and draws the w
     SessionRuntimeError
     ├── StoreError
     │   ├── StoreUnavailableError     the store cannot take writes/reads now (after retries)
+    │   │   └── StoreFileGoneError    the store's file was deleted or replaced under it
     │   ├── CorruptCheckpointError    a stored record cannot be decoded; only its thread fails
     │   └── StaleOwnerError           another process owns the thread now (fencing epoch moved)
     └── SerializationError            a value cannot be encoded; names the key path
@@ -69,6 +70,18 @@ class StoreError(SessionRuntimeError):
 
 class StoreUnavailableError(StoreError):
     """The store cannot serve the request now, after retries and backpressure waits."""
+
+
+class StoreFileGoneError(StoreUnavailableError):
+    """The file the store opened is no longer the one at its path (deleted or replaced).
+
+    Nothing more is written to it: a write there would be lost (an unlinked file) or go
+    to a file nobody reads. ``path`` names the file. Rows waiting for it stay in memory.
+    """
+
+    def __init__(self, message: str, *, path: str = "", **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.path = path
 
 
 class CorruptCheckpointError(StoreError):

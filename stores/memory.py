@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from ._check import check_rows, check_thread, readable_threads
 from ._protocol import check_namespace
 from ._stats import Counters, MemoryStoreStatistics
 from .codec import serialization_error
@@ -213,15 +214,21 @@ class MemoryStore:
             chain = self._chains.get(thread_id)
             if chain is None or not chain.seqs:
                 return []
+            seqs = chain.seqs
             if seq is None:
                 t = self._threads.get(thread_id)
-                seq = t.head if t is not None else chain.seqs[-1]
+                seq = seqs[-1]
+                if t is not None and type(t.head) is int and t.head < seq:
+                    # the head, or the latest stored below it; a head past the latest (a
+                    # crash could leave one) reads as the latest
+                    below = bisect_right(seqs, t.head)
+                    seq = seqs[below - 1] if below else t.head
             target = chain.rows.get(seq)
             if target is None:
                 return []
-            seqs = chain.seqs
+            check_rows((target,), thread_id)
             lo, hi = bisect_left(seqs, target.base), bisect_right(seqs, seq)
-            return [chain.rows[s] for s in seqs[lo:hi]]
+            return list(check_rows([chain.rows[s] for s in seqs[lo:hi]], thread_id))
 
     async def list_checkpoints(
         self,
@@ -246,14 +253,15 @@ class MemoryStore:
                 seqs = (seqs if limit is None else seqs[max(len(seqs) - limit, 0) :])[::-1]
             elif limit is not None:
                 seqs = seqs[:limit]
-            return [chain.rows[s] for s in seqs]
+            return list(check_rows([chain.rows[s] for s in seqs], thread_id))
 
     # -- threads -----------------------------------------------------------------------
     async def get_thread(self, thread_id: str) -> ThreadRow | None:
         with self._lock:
             self._check_open()
             self._n.reads += 1
-            return self._threads.get(thread_id)
+            row = self._threads.get(thread_id)
+        return None if row is None else check_thread(row)
 
     async def list_threads(
         self, *, status: str | None = None, limit: int | None = None, offset: int = 0
@@ -263,6 +271,7 @@ class MemoryStore:
             self._check_open()
             self._n.reads += 1
             rows = [t for t in self._threads.values() if status is None or t.status == status]
+        rows = list(readable_threads(rows))
         rows.sort(key=lambda t: (t.updated_at, t.thread_id), reverse=True)
         return rows[offset:] if limit is None else rows[offset : offset + limit]
 
@@ -320,7 +329,7 @@ class MemoryStore:
             self._n.reads += 1
             rows = [
                 t
-                for t in self._threads.values()
+                for t in readable_threads(self._threads.values())
                 if t.updated_at < before
                 and t.status != "archived"
                 and (t.updated_at, t.thread_id) > start

@@ -55,9 +55,10 @@ import msgspec
 from . import _leases
 from . import _sqlite_pack as pack
 from . import _sqlite_schema as sql
+from ._check import check_thread, readable_threads
 from ._protocol import check_namespace
 from ._stats import Counters, SqliteStoreStatistics
-from .errors import StaleOwnerError, StoreError, StoreUnavailableError
+from .errors import StaleOwnerError, StoreError, StoreFileGoneError, StoreUnavailableError
 from .memory import (
     ItemClock,
     check_batch,
@@ -132,6 +133,9 @@ class SqliteStore:
         self.busy_timeout = busy_timeout
         self.writer = writer
         self._shared = self.path in (":memory:", "")  # one private database per connection
+        self._identity: tuple[int, int] | None = None
+        """``(st_dev, st_ino)`` of the file as opened: every write checks the path still
+        names it (see sql.same_file)."""
         # nothing here touches an event loop: open() may run in another loop or thread
         self._w: sql.Writer | None = None
         self._reader: aiosqlite.Connection | None = None
@@ -200,6 +204,7 @@ class SqliteStore:
             db.execute(f"PRAGMA synchronous = {self.synchronous}")
             db.execute("PRAGMA journal_size_limit = 67108864")  # shrink the WAL after bursts
             found, now = sql.migrate(db, self.path)
+            self._identity = None if self._shared else sql.file_identity(self.path)
             if self.writer == "loop":
                 db.execute("PRAGMA busy_timeout = 0")  # see sql.Writer.run
                 if not self._shared:
@@ -241,6 +246,8 @@ class SqliteStore:
     ) -> list[int]:
         """Run ``steps`` as one transaction on the writer; map errors (see module doc)."""
         w = self._writer()
+        if self._identity is not None:
+            steps = [*steps, (sql.same_file, (self.path, self._identity), sql.CALL)]
         try:
             if check is None:
                 counts = await w.run(sql.transaction, steps)
@@ -254,6 +261,16 @@ class SqliteStore:
                 f"(their leases expired and were taken over); nothing was written",
                 thread_id=exc.thread_ids[0],
             ) from exc
+        except sql.FileGone as exc:
+            self._n.write_errors += 1
+            gone = StoreFileGoneError(
+                f"cannot {doing}: {self.path} was {exc} since this store opened it; nothing "
+                "was written, and nothing will be into the file this store has open (reopen "
+                "the store to use the file now at that path)",
+                path=self.path,
+            )
+            log.warning("%s", gone)
+            raise gone from None
         except sql.REFUSED as exc:
             self._n.write_errors += 1
             raise StoreError(f"cannot {doing}: refused ({exc}); nothing was written") from exc
@@ -471,7 +488,7 @@ class SqliteStore:
     # -- threads -----------------------------------------------------------------------
     async def get_thread(self, thread_id: str) -> ThreadRow | None:
         rows = await self._read(sql.THREADS + " WHERE thread_id = ?", (thread_id,), point=True)
-        return ThreadRow._make(rows[0]) if rows else None
+        return check_thread(rows[0]) if rows else None
 
     async def list_threads(
         self, *, status: str | None = None, limit: int | None = None, offset: int = 0
@@ -480,7 +497,7 @@ class SqliteStore:
         where, params = ("", []) if status is None else (" WHERE status = ?", [status])
         query = f"{sql.THREADS}{where} ORDER BY updated_at DESC, thread_id DESC LIMIT ? OFFSET ?"
         rows = await self._read(query, [*params, -1 if limit is None else limit, offset])
-        return list(map(ThreadRow._make, rows))
+        return list(readable_threads(rows))
 
     async def delete_thread(self, thread_id: str) -> bool:
         steps: list[sql.Step] = [(q, (thread_id,), sql.ONE) for q in sql.DELETE_THREAD]
@@ -504,7 +521,7 @@ class SqliteStore:
         check_batch(limit)
         start = after or (float("-inf"), "")
         rows = await self._read(sql.EXPIRED, (before, *start, limit))
-        return list(map(ThreadRow._make, rows))
+        return list(readable_threads(rows))
 
     # -- cross-session memory ----------------------------------------------------------
     async def put_item(self, namespace: tuple[str, ...], key: str, value: dict[str, Any]) -> None:

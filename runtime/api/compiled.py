@@ -7,17 +7,17 @@ lives on (the portal loop when it was first used from sync code) and blocks for 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
-
-import msgspec
 
 from runtime.engine import RunConfig, ThreadState
 from runtime.engine.context import DEFAULT_RECURSION_LIMIT
 from runtime.engine.history import history
 from runtime.engine.interrupts import PendingStep
 from runtime.engine.replay import chain, rebuild
+from runtime.engine.turn import check_step_timeout
 from runtime.errors import CorruptCheckpointError, InvalidConfigError
 from runtime.graph.spec import START, GraphSpec
 from runtime.memory import Memory
@@ -27,8 +27,9 @@ from runtime.supervisor import Durability, Strategy, Supervisor
 from stores import Store, codec
 from stores.records import CheckpointRow
 
-from .config import parse_config
+from .config import parse_config, thread_id_arg
 from .portal import portal_loop, register_closer, run_sync
+from .requests import RequestLog, check_request_id
 from .snapshot import (
     StateSnapshot,
     ThreadInfo,
@@ -37,6 +38,8 @@ from .snapshot import (
     iso,
     snapshot,
 )
+
+log = logging.getLogger("runtime")
 
 STREAM_MODES = ("values", "updates", "custom", "messages", "debug")
 _DONE: Any = object()
@@ -57,7 +60,19 @@ class CompiledGraph:
         self.checkpointer = checkpointer
         self.store = store
         self.supervisor = Supervisor(spec, checkpointer, store=store, **runtime_options)
+        self._requests = RequestLog()
         register_closer(self)
+
+    @property
+    def step_timeout(self) -> float | None:
+        """Seconds a super-step may take, ``None`` for no bound (LangGraph's attribute of
+        the same name; set it here or with ``compile(step_timeout=...)``). A step past it
+        is cancelled and the turn fails with ``StepTimeoutError`` (a ``TimeoutError``)."""
+        return self.supervisor.engine.step_timeout
+
+    @step_timeout.setter
+    def step_timeout(self, value: float | None) -> None:
+        self.supervisor.engine.step_timeout = check_step_timeout(value)
 
     @property
     def memory(self) -> Memory | None:
@@ -116,9 +131,18 @@ class CompiledGraph:
         interrupt_before: str | Sequence[str] | None = None,
         interrupt_after: str | Sequence[str] | None = None,
         context: Any = None,
+        step_timeout: float | None = None,
+        request_id: str | None = None,
         **_: Any,
     ) -> Any:
-        """Run one turn of the session ``config["configurable"]["thread_id"]``."""
+        """Run one turn of the session ``config["configurable"]["thread_id"]``.
+
+        ``step_timeout``: seconds each super-step of this turn may take (overrides the
+        graph's ``step_timeout``); past it the turn fails with ``StepTimeoutError``.
+
+        ``request_id``: a retry with the same id on the same thread gets the first call's
+        answer (waiting for it if it still runs) and never runs again; see
+        ``runtime.api.requests`` for what is remembered and for how long."""
         sup = self.supervisor
         if sup.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(
@@ -130,11 +154,29 @@ class CompiledGraph:
                     interrupt_before=interrupt_before,
                     interrupt_after=interrupt_after,
                     context=context,
+                    step_timeout=step_timeout,
+                    request_id=request_id,
                 )
             )
         cfg = self._cfg(config)
         if context is not None:
             cfg.context = context
+        if step_timeout is not None:
+            cfg.step_timeout = check_step_timeout(step_timeout)
+        if request_id is not None:
+            return await self._requests.once(
+                self,
+                cfg,
+                check_request_id(request_id),
+                lambda: sup.turn(
+                    input,
+                    cfg,
+                    durability=durability,
+                    multitask_strategy=multitask_strategy,
+                    interrupt_before=self._nodes(interrupt_before),
+                    interrupt_after=self._nodes(interrupt_after),
+                ),
+            )
         if interrupt_before is None and interrupt_after is None:
             return await sup.turn(
                 input, cfg, durability=durability, multitask_strategy=multitask_strategy
@@ -174,6 +216,7 @@ class CompiledGraph:
         interrupt_after: str | Sequence[str] | None = None,
         context: Any = None,
         lockstep: bool = True,
+        step_timeout: float | None = None,
         **_: Any,
     ) -> AsyncGenerator[Any, None]:
         """Events as the turn runs: one mode yields payloads, a list yields ``(mode, data)``.
@@ -198,6 +241,8 @@ class CompiledGraph:
         cfg = self._cfg(config)
         if context is not None:
             cfg.context = context
+        if step_timeout is not None:
+            cfg.step_timeout = check_step_timeout(step_timeout)
         queue: asyncio.Queue[Any] = asyncio.Queue()
         wanted = frozenset(modes)
         # Set while the consumer waits on an empty queue: it has taken every event so far.
@@ -413,6 +458,7 @@ class CompiledGraph:
 
     # -- threads -------------------------------------------------------------------------
     async def aget_thread(self, thread_id: str) -> ThreadInfo | None:
+        thread_id = thread_id_arg(thread_id)
         if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(self.aget_thread(thread_id))  # type: ignore[no-any-return]
         self._need_checkpointer("get_thread")
@@ -456,10 +502,10 @@ class CompiledGraph:
         await self.aflush()  # thread rows are written with the batches
         if not metadata:
             rows = await self.checkpointer.list_threads(status=status, limit=limit, offset=offset)
-            return [_info(r) for r in rows]
+            return list(_infos(rows))
         found = [
             info
-            for info in map(_info, await self.checkpointer.list_threads(status=status))
+            for info in _infos(await self.checkpointer.list_threads(status=status))
             if all(info.metadata.get(k, _DONE) == v for k, v in metadata.items())
         ]
         return found[offset : None if limit is None else offset + limit]
@@ -479,9 +525,11 @@ class CompiledGraph:
 
     async def adelete_thread(self, thread_id: str) -> bool:
         """Delete a thread and its whole history (cross-session memory is kept)."""
+        thread_id = thread_id_arg(thread_id)
         if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(self.adelete_thread(thread_id))  # type: ignore[no-any-return]
         self._need_checkpointer("delete_thread")
+        self._requests.forget(thread_id)
         return await self.supervisor.delete_thread(thread_id)
 
     def delete_thread(self, thread_id: str) -> bool:
@@ -491,6 +539,7 @@ class CompiledGraph:
         """Archive a thread: queued turns finish, its checkpoints are flushed and it leaves
         memory. It stays readable (state, history, get_thread); turns and updates raise
         ``ThreadArchivedError`` until ``arestore_thread``. ``False`` if there is no thread."""
+        thread_id = thread_id_arg(thread_id)
         if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(self.aarchive_thread(thread_id))  # type: ignore[no-any-return]
         self._need_checkpointer("archive_thread")
@@ -502,6 +551,7 @@ class CompiledGraph:
     async def arestore_thread(self, thread_id: str) -> bool:
         """Make an archived thread take turns again (status ``idle``, or ``interrupted`` if
         it was paused). ``False`` if the thread is not archived."""
+        thread_id = thread_id_arg(thread_id)
         if self.supervisor.loop is not asyncio.get_running_loop() and not await self._local():
             return await self._forward(self.arestore_thread(thread_id))  # type: ignore[no-any-return]
         self._need_checkpointer("restore_thread")
@@ -539,7 +589,7 @@ class CompiledGraph:
                 self.acreate_thread(thread_id, metadata=metadata, values=values)
             )
         self._need_checkpointer("create_thread")
-        tid = str(thread_id) if thread_id is not None else str(uuid.uuid4())
+        tid = thread_id_arg(thread_id) if thread_id is not None else str(uuid.uuid4())
         sup = self.supervisor
         encoded = codec.encode_value(metadata or {}, what="metadata", thread_id=tid)
 
@@ -593,7 +643,9 @@ class CompiledGraph:
     def close_at_exit(self) -> None:
         loop = self.supervisor.loop
         if loop is not None and loop.is_running():
-            asyncio.run_coroutine_threadsafe(self.supervisor.aclose(), loop).result(timeout=60)
+            sup = self.supervisor
+            bound = sup.drain_timeout + sup.shutdown_grace + 5  # aclose keeps to the first two
+            asyncio.run_coroutine_threadsafe(sup.aclose(), loop).result(timeout=bound)
 
     async def __aenter__(self) -> CompiledGraph:
         await self._local()
@@ -650,13 +702,27 @@ def _meta(raw: bytes | None, thread_id: str) -> dict[str, Any]:
         return {}
     try:
         meta: dict[str, Any] = codec.decode(raw)
-    # TypeError too: a registered type's decode function may raise anything on bad bytes
-    except (msgspec.DecodeError, ValueError, TypeError) as exc:
+    # anything: damaged bytes can fail in any way (a nesting too deep: RecursionError)
+    except Exception as exc:
         raise CorruptCheckpointError(
             f"the thread's metadata cannot be decoded ({exc}); the row is left as it is",
             thread_id=thread_id,
         ) from exc
+    if type(meta) is not dict:
+        raise CorruptCheckpointError(
+            f"the thread's metadata is a {type(meta).__name__}, not a dict", thread_id=thread_id
+        )
     return meta
+
+
+def _infos(rows: Iterable[Any]) -> Iterator[ThreadInfo]:
+    """Listed threads; one whose row is damaged is logged and left out, never failing the
+    listing of every other thread (reading it on its own raises the error)."""
+    for row in rows:
+        try:
+            yield _info(row)
+        except CorruptCheckpointError as exc:
+            log.warning("a thread is left out of a listing: %s", exc)
 
 
 async def _next(agen: AsyncGenerator[Any, None]) -> Any:

@@ -13,23 +13,29 @@ import asyncio
 import contextlib
 import resource
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from runtime.api import CompiledGraph, ThreadInfo
 from runtime.api.compiled import STREAM_MODES
+from runtime.api.config import check_thread_id
+from runtime.errors import InvalidConfigError
 from runtime.graph.types import Command
 from runtime.supervisor import DURABILITIES, STRATEGIES
 
-from .jsonio import dumps, error_json, output_json, snapshot_json, thread_json
+from .guard import DEFAULT_MAX_BODY, Guard, thread_id
+from .jsonio import dumps, output_json, snapshot_json, thread_json
 from .msgstream import SERVER_MODES, MessagesView, graph_modes
 from .protocol import (
     JSON,
+    ClientGoneError,
     HistoryQuery,
     NotFoundError,
     ResponseTooLargeError,
@@ -41,10 +47,43 @@ from .protocol import (
     ValidationError,
     endpoint,
     parse,
+    safe_error,
     sse,
 )
 
 __all__ = ["Host", "create_app"]
+
+
+T = TypeVar("T")
+#: The header naming a run request (retries send the same): IETF's draft
+#: ``Idempotency-Key``, which LangGraph's SDK can send with ``headers=`` on every call.
+IDEMPOTENCY_KEY = "idempotency-key"
+_INT_MAX = 2**63 - 1
+
+
+async def _disconnect(request: Request) -> None:
+    """Returns once the client has gone (the body was read already: ``http.disconnect``
+    is all the server has left to say)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _unless_gone(request: Request, work: Awaitable[T]) -> T:
+    """``await work``, cancelled if the client disconnects first (``ClientGoneError``): a
+    turn still queued is then skipped (a started one runs to its end and commits)."""
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(_disconnect(request))
+    try:
+        await asyncio.wait((task, gone), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in (task, gone):
+            if not t.done():
+                t.cancel()
+        if not gone.done() or not task.done():
+            await asyncio.gather(task, gone, return_exceptions=True)
+    if task.cancelled() and gone.done() and not gone.cancelled():
+        raise ClientGoneError("the client disconnected")
+    return task.result()
 
 
 #: An SSE comment: clients ignore it, proxies see traffic.
@@ -107,7 +146,11 @@ class Host:
     history_max_bytes = HISTORY_MAX_BYTES
 
     def __init__(
-        self, graphs: Mapping[str, CompiledGraph], *, heartbeat: float | None = 15.0
+        self,
+        graphs: Mapping[str, CompiledGraph],
+        *,
+        heartbeat: float | None = 15.0,
+        debug: bool = False,
     ) -> None:
         if not graphs:
             raise ValueError("create_app() needs at least one graph")
@@ -118,6 +161,8 @@ class Host:
         self.graphs = dict(graphs)
         self.default = next(iter(self.graphs))
         self.heartbeat = heartbeat
+        self.debug = debug
+        HOSTS.add(self)
 
     # -- lookup --------------------------------------------------------------------------
     def graph(self, assistant_id: str | None) -> tuple[str, CompiledGraph]:
@@ -145,7 +190,7 @@ class Host:
     async def create_thread(self, request: Request) -> Response:
         body: ThreadCreate = await parse(request, ThreadCreate)
         name, graph = self.graph(body.assistant_id)
-        tid = body.thread_id or str(uuid.uuid4())
+        tid = str(uuid.uuid4()) if body.thread_id is None else check_thread_id(body.thread_id)
         with contextlib.suppress(NotFoundError):
             holder, held_by, found = await self.locate(tid)  # ids are unique across graphs
             if body.if_exists == "raise":
@@ -167,20 +212,20 @@ class Host:
         return info
 
     async def get_thread(self, request: Request) -> Response:
-        tid = request.path_params["thread_id"]
+        tid = thread_id(request)
         name, graph, info = await self.locate(tid, request.query_params.get("assistant_id"))
         return JSON(thread_json(info or await self._info(graph, tid), graph_id=name))
 
     async def delete_thread(self, request: Request) -> Response:
-        tid = request.path_params["thread_id"]
+        tid = thread_id(request)
         _, graph, _ = await self.locate(tid, request.query_params.get("assistant_id"))
         await graph.adelete_thread(tid)
         return Response(status_code=204)
 
     async def search_threads(self, request: Request) -> Response:
         body: ThreadSearch = await parse(request, ThreadSearch)
-        if body.limit < 0 or body.offset < 0:
-            raise ValidationError("limit and offset must be >= 0")
+        if body.limit < 0 or body.offset < 0 or body.limit + body.offset > _INT_MAX:
+            raise ValidationError("limit and offset must be >= 0 and fit in 64 bits")
         names = [body.assistant_id] if body.assistant_id else list(self.graphs)
         wanted = body.metadata or {}
         found: list[dict[str, Any]] = []
@@ -198,7 +243,7 @@ class Host:
     async def _run_args(
         self, request: Request
     ) -> tuple[CompiledGraph, RunCreate, Any, dict[str, Any], dict[str, Any]]:
-        tid = request.path_params["thread_id"]
+        tid = thread_id(request)
         body: RunCreate = await parse(request, RunCreate)
         _choice("multitask_strategy", body.multitask_strategy, STRATEGIES)
         _choice("durability", body.durability, DURABILITIES)
@@ -212,13 +257,23 @@ class Host:
                 ) from None
             _, graph = self.graph(body.assistant_id)
         config: dict[str, Any] = dict(body.config or {})
-        configurable = dict(config.get("configurable") or {})
+        configurable = config.get("configurable") or {}
+        if not isinstance(configurable, dict):
+            raise InvalidConfigError(
+                f'config["configurable"] must be an object, got {type(configurable).__name__}'
+            )
+        configurable = dict(configurable)
         configurable["thread_id"] = tid
         if body.checkpoint_id is not None:
             configurable["checkpoint_id"] = body.checkpoint_id
         config["configurable"] = configurable
         if body.metadata:
-            config["metadata"] = {**(config.get("metadata") or {}), **body.metadata}
+            meta = config.get("metadata") or {}
+            if not isinstance(meta, dict):
+                raise InvalidConfigError(
+                    f'config["metadata"] must be an object, got {type(meta).__name__}'
+                )
+            config["metadata"] = {**meta, **body.metadata}
         input = body.input
         if body.command is not None:
             c = body.command
@@ -239,11 +294,18 @@ class Host:
 
     async def run_wait(self, request: Request) -> Response:
         graph, _, input, config, options = await self._run_args(request)
-        out = await graph.ainvoke(input, config, **options)
+        key = request.headers.get(IDEMPOTENCY_KEY)
+        if key is not None:
+            options["request_id"] = key
+        out = await _unless_gone(request, graph.ainvoke(input, config, **options))
         return JSON(output_json(out))
 
     async def run_stream(self, request: Request) -> Response:
         graph, body, input, config, options = await self._run_args(request)
+        if IDEMPOTENCY_KEY in request.headers:
+            raise ValidationError(
+                f"{IDEMPOTENCY_KEY} is not supported on runs/stream yet; use runs/wait"
+            )
         modes = [body.stream_mode] if isinstance(body.stream_mode, str) else body.stream_mode
         for mode in modes:
             _choice("stream_mode", mode, (*STREAM_MODES, *SERVER_MODES))
@@ -254,7 +316,8 @@ class Host:
         # Wait for the first event before answering, so that a turn refused at once (busy,
         # mailbox full, shutting down, bad input) gets its status code, not an SSE error.
         try:
-            first: Any = await agen.__anext__()
+            # a client that leaves while the turn is queued has it skipped
+            first: Any = await _unless_gone(request, agen.__anext__())
         except StopAsyncIteration:
             first = None
         except BaseException:
@@ -290,7 +353,7 @@ class Host:
             # turn that has started finish and commit (one still queued is dropped).
             await agen.aclose()  # type: ignore[attr-defined]
         if failure is not None:
-            yield sse("error", error_json(failure))
+            yield sse("error", safe_error(failure, debug=self.debug))
         yield sse("end", None)
 
     # -- state ---------------------------------------------------------------------------
@@ -301,7 +364,7 @@ class Host:
         return {"configurable": configurable}
 
     async def get_state(self, request: Request) -> Response:
-        tid = request.path_params["thread_id"]
+        tid = thread_id(request)
         q = request.query_params
         _, graph, _ = await self.locate(tid, q.get("assistant_id"))
         cid = request.path_params.get("checkpoint_id") or q.get("checkpoint_id")
@@ -309,7 +372,7 @@ class Host:
         return JSON(snapshot_json(snap))
 
     async def update_state(self, request: Request) -> Response:
-        tid = request.path_params["thread_id"]
+        tid = thread_id(request)
         body: StateUpdate = await parse(request, StateUpdate)
         _, graph, _ = await self.locate(tid, body.assistant_id)
         cfg = self._config(tid, body.checkpoint_id)
@@ -317,15 +380,18 @@ class Host:
         return JSON({"checkpoint": new["configurable"]})
 
     async def history(self, request: Request) -> Response:
-        tid = request.path_params["thread_id"]
+        tid = thread_id(request)
         if request.method == "POST":
             body: HistoryQuery = await parse(request, HistoryQuery)
         else:
             q = request.query_params
             try:
+                limit = int(q.get("limit", 10))
+                if not 0 <= limit <= _INT_MAX:
+                    raise ValueError(f"limit {limit} is out of range")
                 body = HistoryQuery(
                     assistant_id=q.get("assistant_id"),
-                    limit=int(q.get("limit", 10)),
+                    limit=limit,
                     before=q.get("before"),
                     checkpoint_id=q.get("checkpoint_id"),
                 )
@@ -382,7 +448,9 @@ class Host:
         )
 
     def routes(self) -> list[Route]:
-        e = endpoint
+        def e(fn: Any) -> Any:
+            return endpoint(fn, debug=self.debug)
+
         return [
             Route("/ok", e(self.ok)),
             Route("/stats", e(self.stats)),
@@ -399,17 +467,35 @@ class Host:
         ]
 
 
+#: Every live :class:`Host`: ``serve`` starts closing their graphs as soon as a signal
+#: arrives, before uvicorn's wait for open requests (which a hung turn would make endless).
+HOSTS: weakref.WeakSet[Host] = weakref.WeakSet()
+
+
 def create_app(
-    graphs: CompiledGraph | Mapping[str, CompiledGraph], *, heartbeat: float | None = 15.0
+    graphs: CompiledGraph | Mapping[str, CompiledGraph],
+    *,
+    heartbeat: float | None = 15.0,
+    debug: bool = False,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
+    allowed_hosts: Iterable[str] | None = None,
 ) -> Starlette:
     """An app serving ``graphs``: one (named ``agent``) or a ``{name: graph}`` mapping.
 
     ``heartbeat``: seconds of silence after which a stream sends an SSE comment (``: ping``),
     so that proxies and clients with read timeouts keep a long turn's stream open.
+    ``debug``: error bodies carry a node's exception text, notes and traceback (off: its
+    type only; the server log has the rest). ``max_body_bytes``: larger request bodies get
+    413. ``allowed_hosts``: the ``Host`` names served (``*.example.com`` for subdomains;
+    ``None``: any), so that a DNS-rebinding page cannot reach a server on localhost.
+    POSTs with a body must be ``Content-Type: application/json`` (415 otherwise), which
+    keeps browsers from sending them cross-origin without the server's consent.
     """
     if isinstance(graphs, CompiledGraph):
         graphs = {"agent": graphs}
-    host = Host(graphs, heartbeat=heartbeat)
+    host = Host(graphs, heartbeat=heartbeat, debug=debug)
+    hosts = None if allowed_hosts is None else tuple(allowed_hosts)
+    Guard(_no_app, max_body_bytes=max_body_bytes, allowed_hosts=hosts)  # checked now
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -418,6 +504,14 @@ def create_app(
                 await stack.enter_async_context(graph)  # started now, closed (flushed) last
             yield
 
-    app = Starlette(routes=host.routes(), lifespan=lifespan)
+    app = Starlette(
+        routes=host.routes(),
+        lifespan=lifespan,
+        middleware=[Middleware(Guard, max_body_bytes=max_body_bytes, allowed_hosts=hosts)],
+    )
     app.state.host = host
     return app
+
+
+async def _no_app(scope: Any, receive: Any, send: Any) -> None:
+    raise AssertionError("not called")

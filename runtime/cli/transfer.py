@@ -24,8 +24,10 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from runtime.engine.replay import states_forward
 from runtime.retention import ARCHIVED, resting_status
-from stores import CHECKPOINT_FORMAT, SqliteStore
+from stores import CHECKPOINT_FORMAT, CorruptCheckpointError, SqliteStore, codec
+from stores._check import check_rows, check_thread, corrupt
 from stores.records import CheckpointRow, ThreadRow, WriteBatch
 
 from .common import CliError, Subparsers, add_db, open_db, print_json
@@ -170,6 +172,37 @@ def parse_export(lines: Iterable[bytes]) -> list[tuple[ThreadRow, list[Checkpoin
     return threads
 
 
+def check_export(threads: list[tuple[ThreadRow, list[CheckpointRow]]]) -> None:
+    """Refuse an export holding anything a store would later refuse to read: the checks of
+    every read (row and column types, parents before children, record formats and ops,
+    states that decode and replay), run on all of it before anything is written."""
+    seen: set[str] = set()
+    for thread, rows in threads:
+        try:
+            check_thread(thread)
+            tid = thread.thread_id
+            if tid in seen:
+                raise corrupt("the export holds this thread twice", tid)
+            seen.add(tid)
+            if thread.metadata is not None and type(codec.decode(thread.metadata)) is not dict:
+                raise corrupt("its metadata is no dict", tid)
+            check_rows(rows, tid)
+            seqs = [r.seq for r in rows]
+            if seqs != sorted(set(seqs)):
+                raise corrupt("its checkpoints are not in ascending order, once each", tid)
+            if rows and thread.head not in seqs:
+                raise corrupt(f"its head {thread.head} is not among its checkpoints", tid)
+            for _ in states_forward(rows):  # decodes every record and replays every state
+                pass
+        except CorruptCheckpointError as exc:
+            raise CliError(f"the export is damaged, nothing was imported: {exc}") from exc
+        except Exception as exc:  # the metadata's bytes: damage may fail in any way
+            raise CliError(
+                f"the export is damaged, nothing was imported: thread {thread.thread_id!r}: "
+                f"its metadata cannot be decoded ({type(exc).__name__}: {exc})"
+            ) from exc
+
+
 def _renamed(
     thread: ThreadRow, rows: list[CheckpointRow], new: str
 ) -> tuple[ThreadRow, list[CheckpointRow]]:
@@ -208,6 +241,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if len(threads) != 1:
             raise CliError("--thread-id needs an export of exactly one thread", 2)
         threads = [_renamed(*threads[0], args.thread_id)]
+    check_export(threads)
 
     async def run() -> list[str]:
         async with open_db(args.db, create=True) as store:

@@ -48,6 +48,7 @@ class RunConfig:
         "metadata",
         "raw",
         "recursion_limit",
+        "step_timeout",
         "stop",
         "stop_requested",
         "thread_id",
@@ -81,6 +82,9 @@ class RunConfig:
         """The step number a turn stops before (its first step + ``recursion_limit``), set
         as the turn starts; nodes see ``stop - step`` as the steps remaining (LangGraph's
         ``RemainingSteps``)."""
+        self.step_timeout: float | None = None
+        """Seconds a super-step of this turn may take (``invoke(..., step_timeout=...)``,
+        else the graph's); ``None``: unbounded."""
         self.stop_requested = False
         """Set while the turn runs to make it stop at its next step boundary, keeping its
         progress (``multitask_strategy="interrupt"``)."""

@@ -15,10 +15,11 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from stores.errors import CorruptCheckpointError
 from stores.records import APPEND, Checkpoint, CheckpointRow
 
 from .interrupts import PENDING, PendingStep
-from .replay import _snapshot_values, chain, decode_row
+from .replay import _pending, _snapshot_values, chain, decode_row
 from .state import _all_atoms, private_copy
 
 #: Rows read from the store per page: the first page is small (``limit=1`` reads little;
@@ -69,7 +70,14 @@ class Segment:
                 self.flat = {ch for ch, v in values.items() if _flat(v)}
                 undo.append(())
             else:
-                undo.append(self._apply(record.changes))
+                try:
+                    undo.append(self._apply(record.changes))
+                except (TypeError, ValueError, AttributeError) as exc:
+                    raise CorruptCheckpointError(
+                        f"the changes of checkpoint {row.seq} do not apply to its parent's "
+                        f"state ({exc})",
+                        thread_id=row.thread_id,
+                    ) from exc
         self.pos = len(path) - 1
 
     async def seek(self, seq: int) -> dict[str, Any] | None:
@@ -179,7 +187,7 @@ async def history(
             record = decode_row(row)
             if record.source == PENDING:
                 if row.parent is not None and row.parent not in paused:
-                    paused[row.parent] = PendingStep.from_extra(record.extra.get("pending", {}))
+                    paused[row.parent] = _pending(row, record)
                 continue
             if only is not None and row.seq != only:
                 continue

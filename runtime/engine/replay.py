@@ -10,7 +10,7 @@ from stores.errors import CorruptCheckpointError
 from stores.records import Checkpoint, CheckpointRow
 
 from .interrupts import PENDING, PendingStep
-from .state import MIN_SNAPSHOT_SPACING, ThreadState, apply_all, apply_changes
+from .state import MIN_SNAPSHOT_SPACING, ThreadState, apply_changes, apply_owned
 
 
 def decode_row(row: CheckpointRow) -> Checkpoint:
@@ -30,7 +30,43 @@ def _snapshot_values(row: CheckpointRow, record: Checkpoint) -> dict[str, Any]:
             f"the state in checkpoint {row.seq} cannot be decoded ({exc})",
             thread_id=row.thread_id,
         ) from exc
+    if type(values) is not dict:
+        raise CorruptCheckpointError(
+            f"the state in checkpoint {row.seq} is a {type(values).__name__}, not a dict",
+            thread_id=row.thread_id,
+        )
     return values
+
+
+def _apply(
+    values: dict[str, Any],
+    row: CheckpointRow,
+    record: Checkpoint,
+    owned: set[int] | None = None,
+) -> None:
+    """Replay ``record``'s changes onto ``values``; changes that cannot apply (an append to
+    a channel that holds no list) are damage, reported as such. With ``owned`` (see
+    ``apply_owned``), lists this rebuild made are extended in place."""
+    try:
+        if owned is None:
+            apply_changes(values, record.changes)
+        else:
+            apply_owned(values, record.changes, owned)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise CorruptCheckpointError(
+            f"the changes of checkpoint {row.seq} do not apply to its parent's state ({exc})",
+            thread_id=row.thread_id,
+        ) from exc
+
+
+def _pending(row: CheckpointRow, record: Checkpoint) -> PendingStep:
+    try:
+        return PendingStep.from_extra(record.extra.get("pending", {}))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise CorruptCheckpointError(
+            f"the paused step in checkpoint {row.seq} cannot be read ({exc})",
+            thread_id=row.thread_id,
+        ) from exc
 
 
 def chain(rows: list[CheckpointRow], target: int | None = None) -> list[CheckpointRow]:
@@ -48,7 +84,9 @@ def chain(rows: list[CheckpointRow], target: int | None = None) -> list[Checkpoi
     out = [row]
     while row.seq != base:
         parent = by_seq.get(row.parent) if row.parent is not None else None
-        if parent is None:
+        # a parent always comes before its child: a parent id that does not (a damaged row)
+        # could loop forever
+        if parent is None or parent.seq >= row.seq:
             raise CorruptCheckpointError(
                 f"checkpoint {row.seq} has no path back to its snapshot {base}",
                 thread_id=row.thread_id,
@@ -64,9 +102,11 @@ def rebuild(rows: list[CheckpointRow]) -> tuple[dict[str, Any], Checkpoint]:
     first = rows[0]
     record = decode_row(first)
     values = _snapshot_values(first, record)
-    records = [decode_row(row) for row in rows[1:]]
-    apply_all(values, records)
-    return values, records[-1] if records else record
+    owned: set[int] = set()
+    for row in rows[1:]:
+        record = decode_row(row)
+        _apply(values, row, record, owned)
+    return values, record
 
 
 def rehydrate(rows: list[CheckpointRow], head: ThreadState) -> ThreadState:
@@ -87,14 +127,16 @@ def checkout(head: ThreadState, path: list[CheckpointRow], *, top: int) -> Threa
     records = [decode_row(r) for r in path]
     pending = None
     if records[-1].source == PENDING:
-        pending = PendingStep.from_extra(records[-1].extra.get("pending", {}))
+        pending = _pending(path[-1], records[-1])
         path, records = path[:-1], records[:-1]
         if not path:
             raise CorruptCheckpointError(
                 "a pending step has no checkpoint before it", thread_id=head.thread_id
             )
     values = _snapshot_values(path[0], records[0])
-    apply_all(values, records[1:])
+    owned: set[int] = set()
+    for row, record in zip(path[1:], records[1:], strict=True):
+        _apply(values, row, record, owned)
     last, record = path[-1], records[-1]
     head.reset(values)
     head.seq = last.seq
@@ -142,9 +184,9 @@ def states_forward(
                     thread_id=row.thread_id,
                 )
             values = dict(parent)
-            apply_changes(values, record.changes)
+            _apply(values, row, record)
         states[row.seq] = values
         if record.source != PENDING:
             yield row, record, values
         elif paused is not None and row.parent is not None:
-            paused[row.parent] = PendingStep.from_extra(record.extra.get("pending", {}))
+            paused[row.parent] = _pending(row, record)

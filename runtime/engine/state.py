@@ -582,27 +582,26 @@ def private_copy(values: dict[str, Any], flat: Container[str]) -> dict[str, Any]
     return out
 
 
-def apply_all(values: dict[str, Any], records: Iterable[Checkpoint]) -> None:
-    """:func:`apply_changes` for each record in turn, onto ``values`` decoded for this
-    rebuild alone (a snapshot's).
+def apply_owned(values: dict[str, Any], changes: list[Change], owned: set[int]) -> None:
+    """:func:`apply_changes` onto ``values`` decoded for one rebuild alone (a snapshot's),
+    record after record with the same ``owned`` set.
 
     A list is copied the first time it is appended to, then extended in place: a rebuild
     across thousands of deltas of a long chat costs the deltas, not a copy of the whole
-    list per delta. Lists from the records (set values) are never changed.
+    list per delta. Lists from the records (set values) are never changed. ``owned``: ids
+    of the lists made here that are in ``values`` now.
     """
-    owned: set[int] = set()  # ids of the lists made here that are in ``values`` now
-    for record in records:
-        for ch, op, value in record.changes:
-            if ch.startswith("__"):
+    for ch, op, value in changes:
+        if ch.startswith("__"):
+            continue
+        cur = values.get(ch)
+        if op == APPEND:
+            if cur and id(cur) in owned:
+                cur.extend(value)
                 continue
-            cur = values.get(ch)
-            if op == APPEND:
-                if cur and id(cur) in owned:
-                    cur.extend(value)
-                    continue
-                new = [*cur, *value] if cur else list(value)
-                owned.add(id(new))
-            else:
-                new = value
-            owned.discard(id(cur))  # replaced: its id may be taken by a new object
-            values[ch] = new
+            new = [*cur, *value] if cur else list(value)
+            owned.add(id(new))
+        else:
+            new = value
+        owned.discard(id(cur))  # replaced: its id may be taken by a new object
+        values[ch] = new

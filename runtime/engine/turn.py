@@ -22,7 +22,12 @@ from typing import Any
 
 import msgspec
 
-from runtime.errors import EmptyInputError, GraphRecursionError, InvalidUpdateError
+from runtime.errors import (
+    EmptyInputError,
+    GraphRecursionError,
+    InvalidUpdateError,
+    StepTimeoutError,
+)
 from runtime.graph.schema import state_builder
 from runtime.graph.spec import START, GraphSpec, NodeSpec
 from runtime.graph.types import Command
@@ -63,8 +68,10 @@ class Engine:
         slow_sync_node: float = 0.02,
         state_version: int = 0,
         migrations: Mapping[int, Migration] | None = None,
+        step_timeout: float | None = None,
     ) -> None:
         self.spec = spec
+        self._step_timeout = check_step_timeout(step_timeout)
         self.migrations = Migrations(state_version, migrations, frozenset(spec.channels))
         self.store = store
         self.sync_nodes = sync_nodes
@@ -93,10 +100,22 @@ class Engine:
         # Encoded once; each new thread decodes its own copy (defaults may be mutable).
         self._initial = codec.encode(dict(spec.defaults)) if spec.defaults else None
 
+    @property
+    def step_timeout(self) -> float | None:
+        """Seconds a super-step may take (LangGraph's ``step_timeout``); ``None``: unbounded.
+        A call's own ``step_timeout`` overrides it."""
+        return self._step_timeout
+
+    @step_timeout.setter
+    def step_timeout(self, value: float | None) -> None:
+        self._step_timeout = check_step_timeout(value)
+        self.atomic = self._atomic()
+
     def _atomic(self) -> bool:
         spec = self.spec
         return not (
-            self.threaded
+            (self._step_timeout is not None and self.sync_nodes != "inline")  # threads
+            or self.threaded
             or any(node.call.is_async for node in spec.nodes.values())
             or any(b.path.is_async for branches in spec.branches.values() for b in branches)
         )
@@ -179,6 +198,9 @@ class Engine:
             resuming = False
         steps = 0
         cfg.stop = head.step + cfg.recursion_limit
+        timeout = cfg.step_timeout
+        if timeout is None and self._step_timeout is not None:
+            timeout = cfg.step_timeout = self._step_timeout
         # A stream consumer sees each step's events before the next step runs (LangGraph's
         # generators advance only when asked): the sink may make the turn wait for it.
         caught_up = getattr(on_event, "caught_up", None) if on_event is not None else None
@@ -199,7 +221,10 @@ class Engine:
                     step=head.step + 1,
                 )
             steps += 1
-            ran = await self._step(head, cfg, meta, on_row, on_event)
+            if timeout is None:
+                ran = await self._step(head, cfg, meta, on_row, on_event)
+            else:
+                ran = await self._timed_step(head, cfg, meta, on_row, on_event, timeout)
             if ran is None:  # paused by interrupt()
                 return self._paused_output(head, on_event)
             if caught_up is not None:
@@ -207,6 +232,45 @@ class Engine:
             if after and after.intersection(ran):
                 break
         return self.output(head)
+
+    async def _timed_step(
+        self,
+        head: ThreadState,
+        cfg: RunConfig,
+        meta: dict[str, Any],
+        on_row: RowSink,
+        on_event: EventSink | None,
+        timeout: float,
+    ) -> tuple[str, ...] | None:
+        """``_step`` bounded by ``timeout`` seconds: past it the step's nodes are cancelled
+        and nothing of the step is kept (a step commits whole or not at all), so the thread
+        stays at its last checkpoint and takes the next turn.
+
+        Sync nodes run in worker threads here (unless ``sync_nodes="inline"``): the loop
+        stays free to notice the deadline. A thread cannot be stopped; it runs to its end
+        in the background and its result is dropped.
+        """
+        nodes = ", ".join(dict.fromkeys(head.next))
+        # A fresh task context for this step: a node left running in a worker thread keeps
+        # the one it was given, which later turns must not refill.
+        token = current_task.set(None)
+        try:
+            async with asyncio.timeout(timeout) as deadline:
+                return await self._step(head, cfg, meta, on_row, on_event)
+        except TimeoutError as exc:
+            if not deadline.expired():  # a node's own TimeoutError
+                raise
+            step = head.step + 1
+            raise StepTimeoutError(
+                f"step {step} did not finish within step_timeout={timeout}s; its nodes "
+                f"({nodes}) were cancelled and the thread keeps its last committed "
+                f"checkpoint (step {head.step})",
+                thread_id=head.thread_id,
+                node=nodes,
+                step=step,
+            ) from exc
+        finally:
+            current_task.reset(token)
 
     def _langchain(self, cfg: RunConfig, on_event: EventSink | None) -> Any:
         from .lcconfig import LangChainTurn
@@ -571,7 +635,11 @@ class Engine:
                     )
                 else:
                     ret = await (call.fn(state, conf) if call.takes_config else call.fn(state))
-            elif task.name in self.threaded or (lc is not None and lc.thread_sync_nodes):
+            elif (
+                task.name in self.threaded
+                or (lc is not None and lc.thread_sync_nodes)
+                or (cfg.step_timeout is not None and self.sync_nodes != "inline")
+            ):
                 ret = await self._in_thread(call, state, cfg, conf, writer)
             else:
                 if call.injected:
@@ -647,6 +715,8 @@ class Engine:
 
     def _all_inline(self, tasks: list[Task], cfg: RunConfig) -> bool:
         if cfg.lc is not None and cfg.lc.thread_sync_nodes:
+            return False
+        if cfg.step_timeout is not None and self.sync_nodes != "inline":
             return False
         nodes, threaded = self.spec.nodes, self.threaded
         return not any(nodes[t.name].call.is_async or t.name in threaded for t in tasks)
@@ -784,6 +854,15 @@ def _state_error(
         thread_id=head.thread_id,
         node=next((r.task.name for r in results if r.writes), None),
     )
+
+
+def check_step_timeout(value: float | None) -> float | None:
+    """``value`` if it is a valid ``step_timeout`` (``None`` or seconds > 0)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"step_timeout must be a number of seconds > 0 or None, got {value!r}")
+    return float(value)
 
 
 def _debug(kind: str, step: int, payload: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """A worker for the crash tests: drives many sessions on one SQLite file until killed.
 
-Run as ``python tests/runtime/crash_worker.py DB MODE [options]`` (MODE: ``sync`` or
-``async`` durability). Each of ``--threads`` sessions runs turns one after another; turn
+Run as ``python tests/runtime/crash_worker.py DB MODE [options]`` (MODE: ``sync``,
+``async`` or ``exit`` durability). Each of ``--threads`` sessions runs turns one after another; turn
 ``n`` of thread ``i`` appends the numbered message :func:`message` and its node appends
 :func:`reply`, so a thread's messages must always be a prefix of :func:`expected`.
 
@@ -20,6 +20,11 @@ The worker reports on stdout, one JSON list per line, each line written by a sin
     and kills itself with SIGKILL before its COMMIT; ``spilled``: SQLite had already
     written some of the uncommitted pages to the WAL file. ``--die-in-migration``: the same
     inside the schema migration of a new file (no rows).
+``["blocked", i, n, dirty]``
+    ``--block-at K``: thread 0 sent turns ``K - 1`` and ``K`` together (queued one behind
+    the other) and the node of turn ``K`` is running and blocks for good. ``dirty``: the
+    rows of turn ``K - 1`` had not reached the store when it began (so the batch that
+    writes them is taken while turn ``K`` runs).
 ``["bad", i, n, got]``
     a turn returned something other than the expected prefix (the worker exits 3).
 
@@ -72,10 +77,19 @@ def expected(i: int, length: int) -> list[str]:
     return out[:length]
 
 
+#: ``--block-at``: the input message whose turn blocks in its node, and the graph it runs in
+BLOCK: dict[str, Any] = {}
+
+
 async def respond(state: CrashState) -> dict[str, Any]:
+    last = state["messages"][-1]
+    if BLOCK and last == BLOCK["message"]:
+        flusher = BLOCK["graph"].supervisor.flusher
+        emit(["blocked", 0, BLOCK["turn"], bool(flusher.pending_rows(thread_id(0)))])
+        await asyncio.Event().wait()  # a slow node: the kill comes while it waits
     # Yield once: a turn then spans loop iterations, so a batch can hold part of a turn.
     await asyncio.sleep(0)
-    return {"messages": ["r" + state["messages"][-1][1:]]}
+    return {"messages": ["r" + last[1:]]}
 
 
 def build_graph() -> StateGraph:
@@ -178,9 +192,24 @@ async def drive(graph: CompiledGraph, i: int, turns: int) -> None:
         check(graph, i, n, out)
         n += 1
     while n < turns:
+        if i == 0 and BLOCK and n == BLOCK["turn"] - 1:
+            await queued_pair(graph, i, n, config)
         out = await graph.ainvoke({"messages": [message(i, n)]}, config)
         check(graph, i, n, out)
         n += 1
+
+
+async def queued_pair(graph: CompiledGraph, i: int, n: int, config: dict[str, Any]) -> None:
+    """Turns ``n`` and ``n + 1`` (``--block-at``) sent together: the second waits in the
+    mailbox and starts the moment the first ends, before the flusher can take the first
+    one's rows (the node is ``async``: every turn goes through the mailbox); its node blocks."""
+
+    def turn(k: int) -> asyncio.Future[dict[str, Any]]:
+        return asyncio.ensure_future(graph.ainvoke({"messages": [message(i, k)]}, config))
+
+    first, second = turn(n), turn(n + 1)
+    check(graph, i, n, await first)
+    await second  # never returns: its node blocks until the kill
 
 
 def check(graph: CompiledGraph, i: int, n: int, out: dict[str, Any]) -> None:
@@ -194,7 +223,7 @@ def check(graph: CompiledGraph, i: int, n: int, out: dict[str, Any]) -> None:
 async def main(argv: list[str]) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("db")
-    p.add_argument("mode", choices=["sync", "async"])
+    p.add_argument("mode", choices=["sync", "async", "exit"])
     p.add_argument("--threads", type=int, default=24)
     p.add_argument("--turns", type=int, default=10_000, help="turns per thread, then exit")
     p.add_argument("--max-active", type=int, default=10_000)
@@ -202,6 +231,7 @@ async def main(argv: list[str]) -> None:
     p.add_argument("--die-at", choices=["inserts", "commit", "spill"], default="commit")
     p.add_argument("--die-in-migration", action="store_true")
     p.add_argument("--writer", choices=["loop", "thread"], default="loop")
+    p.add_argument("--block-at", type=int, default=0, help="see the 'blocked' record")
     args = p.parse_args(argv)
     if args.die_in_batch:
         die_in_batch(args.die_in_batch, args.die_at)
@@ -212,6 +242,8 @@ async def main(argv: list[str]) -> None:
         durability=args.mode,
         max_active=args.max_active,
     )
+    if args.block_at:
+        BLOCK.update(graph=graph, turn=args.block_at, message=message(0, args.block_at))
     async with graph:
         await asyncio.gather(*(drive(graph, i, args.turns) for i in range(args.threads)))
 

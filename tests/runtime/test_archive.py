@@ -139,3 +139,42 @@ async def test_delete_during_a_turn_on_another_thread(store_factory: Callable[[]
         gate.set()
         assert (await within(slow))["messages"] == ["hi"]
         assert await graph.aget_thread("gone") is None
+
+
+async def test_delete_and_archive_of_an_idle_thread_return_while_other_threads_stay_dirty(
+    store_factory: Callable[[], Any],
+) -> None:
+    # They wait for that thread's rows only: a busy process always has something dirty.
+    store = store_factory()
+    real_write = store.write_batch
+    gate, entered = asyncio.Event(), asyncio.Event()
+
+    async def write_batch(batch: Any) -> None:
+        if any(t.thread_id == "busy" for t in batch.threads):
+            entered.set()
+            await gate.wait()  # the store takes the busy thread's rows only once the test says
+        await real_write(batch)
+
+    store.write_batch = write_batch
+    graph = tutorial_builder().compile(checkpointer=store)
+    async with graph:
+        for tid in ("idle-a", "idle-b"):
+            await graph.ainvoke({}, cfg(tid), durability="sync")
+        try:
+            await graph.ainvoke({}, cfg("busy"), durability="async")
+            await entered.wait()  # its batch is in flight, held by the store
+            await graph.ainvoke({}, cfg("busy"), durability="async")  # and more rows wait
+            assert graph.statistics().dirty > 0
+            # a safety net, not a synchronisation: on failure these never return
+            async with asyncio.timeout(10):
+                assert await graph.adelete_thread("idle-a") is True
+                assert await graph.aarchive_thread("idle-b") is True
+            assert graph.statistics().dirty > 0  # the busy thread's rows still wait
+        finally:
+            gate.set()
+        await graph.aflush()
+        assert await graph.aget_thread("idle-a") is None
+        info = await graph.aget_thread("idle-b")
+        assert info is not None and info.status == "archived"
+        busy = await graph.aget_state(cfg("busy"))
+        assert busy.values["messages"] == ["Hello from the agent"] * 2

@@ -179,3 +179,48 @@ async def test_exit_turns_under_the_interrupt_and_rollback_strategies(
             "in", "first", "new", "first", "second"
         ]  # fmt: skip
         assert (await again.aget_state(cfg("r"))).values["log"] == ["new", "first", "second"]
+
+
+async def test_the_thread_row_never_points_past_stored_checkpoints(
+    store_factory: Callable[[], Any],
+) -> None:
+    # A turn acknowledged while the next one, queued behind it, sits in a slow node: the
+    # batch that stores the first is taken while the second has moved the head on. What
+    # the store holds then must read back as the acknowledged turn (a process killed at
+    # this moment restarts from it), never as an empty thread.
+    running, gate = asyncio.Event(), asyncio.Event()
+
+    async def node(state: S) -> dict[str, Any]:
+        if state["log"][-1] == "slow":
+            running.set()
+            await gate.wait()
+        return {"log": ["done"], "last": "done"}
+
+    b = StateGraph(S)
+    b.add_node("a", node).add_edge(START, "a").add_edge("a", END)
+    store = store_factory()
+    graph = b.compile(checkpointer=store, durability="exit")
+    async with graph:
+        await graph.ainvoke({"log": ["first"]}, cfg("t"))
+        fast = asyncio.ensure_future(graph.ainvoke({"log": ["second"]}, cfg("t")))
+        slow = asyncio.ensure_future(graph.ainvoke({"log": ["slow"]}, cfg("t")))
+        try:
+            await running.wait()
+            acknowledged = await fast
+            seen = reopen(store, store_factory)
+            await seen.open()
+            try:
+                row = await seen.get_thread("t")
+                stored = await seen.list_checkpoints("t")
+            finally:
+                if seen is not store:
+                    await seen.close()
+            assert row is not None and row.head == max(r.seq for r in stored)
+            again = b.compile(checkpointer=reopen(store, store_factory))
+            async with again:
+                assert (await again.aget_state(cfg("t"))).values == acknowledged
+            await store.open()  # a memory store is shared, and closing `again` closed it
+        finally:
+            gate.set()  # a failed check must not leave the slow turn holding the runtime
+        out = await slow
+    assert out["log"] == ["first", "done", "second", "done", "slow", "done"]

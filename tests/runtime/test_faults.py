@@ -17,7 +17,12 @@ from typing import Any
 
 import pytest
 
-from runtime import CorruptCheckpointError, StoreError, StoreUnavailableError
+from runtime import (
+    CorruptCheckpointError,
+    ShutdownIncompleteError,
+    StoreError,
+    StoreUnavailableError,
+)
 from runtime.flusher import Flusher
 from stores import CheckpointRow, SqliteStore, WriteBatch
 from stores import _sqlite_pack as pack
@@ -390,6 +395,15 @@ async def test_turns_queued_on_a_quarantined_thread_fail_without_running(
         return {"messages": [*state["messages"], "hi"]}
 
     graph = tutorial_builder(agent).compile(checkpointer=store_factory(), flush_interval=3600)
+    # closing with the refused checkpoints unwritten is reported (issue 12, item 6)
+    with pytest.raises(ShutdownIncompleteError, match="'bad'") as closing:
+        await _quarantine_queued(graph, started, gate, runs)
+    assert list(closing.value.unsaved) == ["bad"]
+
+
+async def _quarantine_queued(
+    graph: Any, started: asyncio.Event, gate: asyncio.Event, runs: list[str]
+) -> None:
     async with graph:
         store = graph.checkpointer
         flusher_of(graph, Retries(hold=False, limit=0))
@@ -467,16 +481,18 @@ async def test_closing_with_a_quarantined_thread_says_what_is_lost(
 ) -> None:
     path = tmp_path / "lost.db"
     graph = tutorial_builder().compile(checkpointer=SqliteStore(path), flush_interval=3600)
-    async with graph:
-        flusher_of(graph, Retries(hold=False, limit=0))
-        await graph.ainvoke({"messages": []}, cfg("bad"), durability="sync")
-        await graph.checkpointer.write_batch(
-            WriteBatch([CheckpointRow("bad", 4, 3, 1, b"theirs")], [], [])
-        )
-        await graph.ainvoke({}, cfg("bad"))
-        await graph.aflush()
-        assert graph.statistics().quarantined == 1
-        caplog.clear()
+    with pytest.raises(ShutdownIncompleteError) as closing:
+        async with graph:
+            flusher_of(graph, Retries(hold=False, limit=0))
+            await graph.ainvoke({"messages": []}, cfg("bad"), durability="sync")
+            await graph.checkpointer.write_batch(
+                WriteBatch([CheckpointRow("bad", 4, 3, 1, b"theirs")], [], [])
+            )
+            await graph.ainvoke({}, cfg("bad"))
+            await graph.aflush()
+            assert graph.statistics().quarantined == 1
+            caplog.clear()
+    assert closing.value.unsaved == {"bad": 3}
     lost = [r for r in caplog.records if "lost" in r.getMessage()]
     assert len(lost) == 1 and "'bad'" in lost[0].getMessage()
     assert lost[0].levelno == logging.ERROR

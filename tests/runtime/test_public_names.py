@@ -35,6 +35,8 @@ EXPECTED = {
     "SessionBusyError",
     "SessionRuntimeError",
     "ShuttingDownError",
+    "ShutdownIncompleteError",
+    "StepTimeoutError",
     "StaleOwnerError",
     "StateGraph",
     "StateSnapshot",

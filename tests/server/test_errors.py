@@ -44,7 +44,9 @@ async def test_422_bad_input(lab: Lab) -> None:
     async with httpx.AsyncClient(base_url=lab.url) as client:
         await client.post("/threads", json={"thread_id": "b"})
         run = "/threads/b/runs/wait"
-        error(await client.post(run, content=b"{not json"), 422, "ValidationError")
+        json_type = {"content-type": "application/json"}
+        r = await client.post(run, content=b"{not json", headers=json_type)
+        error(r, 422, "ValidationError")
         error(await client.post(run, json={"config": 5}), 422, "ValidationError")
         r = await client.post(run, json={"input": {}, "multitask_strategy": "bogus"})
         assert "enqueue" in error(r, 422, "ValidationError")["message"]

@@ -106,6 +106,20 @@ async def test_load_chain_from_base_to_target(store: Store) -> None:
     assert seqs(await store.load_chain("t")) == [1, 2]
 
 
+async def test_load_chain_with_a_head_past_the_stored_rows_reads_the_latest_below(
+    store: Store,
+) -> None:
+    # A thread row may point past what is stored (written while a turn had not handed its
+    # checkpoints over, by a runtime killed then): the thread is not empty for that.
+    await store.write_batch(batch([row("t", 1, base=1), row("t", 2, base=1)]))  # packed in one
+    await store.write_batch(batch([row("t", 5, parent=2, base=1)], [thread("t", head=8)]))
+    assert seqs(await store.load_chain("t")) == [1, 2, 5]
+    await store.write_batch(batch(threads=[thread("t", head=4)]))
+    assert seqs(await store.load_chain("t")) == [1, 2]
+    await store.write_batch(batch([row("u", 3, base=3)], [thread("u", head=1)]))
+    assert await store.load_chain("u") == []  # a head below every row: nothing to read
+
+
 async def test_load_chain_without_thread_row_uses_latest(store: Store) -> None:
     await store.write_batch(batch([row("t", 1, base=1), row("t", 2, base=2), row("t", 3, base=2)]))
     assert seqs(await store.load_chain("t")) == [2, 3]

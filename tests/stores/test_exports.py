@@ -28,6 +28,7 @@ EXPECTED = {
     "SessionRuntimeError",
     "StoreError",
     "StoreUnavailableError",
+    "StoreFileGoneError",
     "CorruptCheckpointError",
     "StaleOwnerError",
     "SerializationError",
@@ -50,6 +51,7 @@ def test_langgraph_style_import_paths() -> None:
 
 def test_error_tree() -> None:
     assert issubclass(stores.StoreUnavailableError, stores.StoreError)
+    assert issubclass(stores.StoreFileGoneError, stores.StoreUnavailableError)
     assert issubclass(stores.CorruptCheckpointError, stores.StoreError)
     assert issubclass(stores.StaleOwnerError, stores.StoreError)
     assert issubclass(stores.StoreError, stores.SessionRuntimeError)

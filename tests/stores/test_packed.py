@@ -197,10 +197,11 @@ async def test_sqlite_judges_a_malformed_run_row_by_row(tmp_path: Path) -> None:
                 await s.write_batch(batch([row("t", 1), bad, row("t", 3)]))  # type: ignore[list-item]
             assert "NOT NULL" in str(info.value)
         assert await s.list_checkpoints("t") == []
-        # what SQLite takes in a row of its own, it still takes (and gives back as it is)
+        # what SQLite takes in a row of its own, it still takes; a read finds it damaged
         odd = [row("t", 1), row("t", 2)._replace(payload="text")]  # type: ignore[arg-type]
         await s.write_batch(batch(odd))
-        assert await s.list_checkpoints("t", ascending=True) == odd
+        with pytest.raises(CorruptCheckpointError, match="checkpoint 2: its payload is a str"):
+            await s.list_checkpoints("t", ascending=True)
     finally:
         await s.close()
 

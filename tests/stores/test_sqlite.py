@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from store_helpers import batch, row, seqs, thread
 
-from stores import SqliteStore, StoreError, StoreUnavailableError, WriteBatch
+from stores import SqliteStore, StoreError, StoreFileGoneError, StoreUnavailableError, WriteBatch
 from stores import _sqlite_schema as schema
 
 
@@ -192,6 +192,38 @@ async def test_locked_file_is_unavailable_and_reads_go_on(db: SqliteStore) -> No
         other.close()
     await db.write_batch(batch([row("t", 2)]))
     assert seqs(await db.load_chain("t")) == [1, 2]
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+async def test_a_file_deleted_or_replaced_under_the_store_takes_no_more_writes(
+    db: SqliteStore, tmp_path: Path, how: str
+) -> None:
+    await db.write_batch(batch([row("t", 1)], [thread("t", head=1)]))
+    for suffix in ("", "-wal", "-shm"):
+        Path(db.path + suffix).unlink(missing_ok=True)
+    if how == "replaced":
+        other = SqliteStore(tmp_path / "other.db")
+        await other.open()
+        await other.close()
+        Path(other.path).replace(db.path)
+    for write in (
+        db.write_batch(batch([row("t", 2)], [thread("t", head=2)])),
+        db.delete_thread("t"),
+        db.put_item(("ns",), "k", {"v": 1}),
+    ):
+        with pytest.raises(StoreFileGoneError, match=how) as info:
+            await write
+        assert info.value.path == db.path and db.path in str(info.value)
+        assert isinstance(info.value, StoreUnavailableError)  # callers that retry keep working
+    stats = db.statistics()
+    assert (stats.write_errors, stats.batches, stats.rows_written) == (3, 1, 1)
+    if how == "replaced":  # nor did the file now at the path
+        fresh = SqliteStore(db.path)
+        await fresh.open()
+        try:
+            assert await fresh.get_thread("t") is None and await fresh.load_chain("t") == []
+        finally:
+            await fresh.close()
 
 
 async def test_malformed_row_is_refused_not_unavailable(db: SqliteStore) -> None:
