@@ -173,7 +173,14 @@ _STORE_MESSAGES: tuple[tuple[type[StoreError], str], ...] = (
     (CorruptCheckpointError, "a stored checkpoint of this thread cannot be read"),
     (StaleOwnerError, "another process owns this thread now"),
 )
-_OURS = (SessionRuntimeError, NotFoundError, ThreadExistsError, ValidationError, ClientGoneError)
+_OURS = (
+    SessionRuntimeError,
+    NotFoundError,
+    ThreadExistsError,
+    ValidationError,
+    ClientGoneError,
+    ResponseTooLargeError,
+)
 #: The note the engine adds to a node's exception (runtime/engine/turn.py): names only.
 _NODE_NOTE = "raised by node "
 
