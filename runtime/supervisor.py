@@ -509,6 +509,18 @@ class Supervisor:
                     rows = await self.checkpointer.load_chain(tid, row.parent)
         return _merge(rows, pending, seq)
 
+    async def history_page(self, tid: str, before: int | None, limit: int) -> list[CheckpointRow]:
+        """Up to ``limit`` rows of ``tid`` with ``seq < before``, newest first, including
+        those the flusher has not written yet."""
+        assert self.checkpointer is not None
+        pending = [r for r in self._unwritten(tid) if before is None or r.seq < before]
+        rows = await self.checkpointer.list_checkpoints(tid, before=before, limit=limit)
+        if pending:
+            merged = {r.seq: r for r in rows}
+            merged.update((r.seq, r) for r in pending)
+            rows = [merged[k] for k in sorted(merged, reverse=True)[:limit]]
+        return rows
+
     def _unwritten(self, tid: str) -> list[CheckpointRow]:
         """The flusher's rows of ``tid`` not yet committed. Taken *before* reading the store:
         a batch that commits during the read is then in one of the two, never in neither."""

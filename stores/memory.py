@@ -249,8 +249,9 @@ class MemoryStore:
             if before is not None:
                 seqs = seqs[: bisect_left(seqs, before)]
             if not ascending:
-                seqs = seqs[::-1]
-            if limit is not None:
+                # the newest ``limit`` first, before reversing: a page costs its length
+                seqs = (seqs if limit is None else seqs[max(len(seqs) - limit, 0) :])[::-1]
+            elif limit is not None:
                 seqs = seqs[:limit]
             return list(check_rows([chain.rows[s] for s in seqs], thread_id))
 

@@ -460,8 +460,24 @@ class SqliteStore:
         query += f" ORDER BY first {'ASC' if ascending else 'DESC'} LIMIT ?"
         params.append(-1 if limit is None else limit)
         stored = await self._read(query, params)
-        rows = pack.rows_of(stored)
-        if len(rows) == len(stored):  # nothing packed: the rows are the checkpoints
+        if limit is not None and not ascending:
+            # newest first: unpack stored rows only until ``limit`` checkpoints are in (a
+            # packed row holds dozens: a page of history unpacked them all before)
+            rows = []
+            found = used = 0
+            for s in stored:
+                used += 1
+                got = pack.expand(s)
+                rows.extend(got)
+                # only the first stored row can reach past ``before`` (rows do not overlap)
+                found += sum(r.seq < before for r in got) if before is not None else len(got)
+                if found >= limit:
+                    break
+            packed = len(rows) != used
+        else:
+            rows = pack.rows_of(stored)
+            packed = len(rows) != len(stored)
+        if not packed:  # the rows are the checkpoints, one a stored row, in order
             return rows
         if before is not None:
             rows = [r for r in rows if r.seq < before]

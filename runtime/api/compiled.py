@@ -14,8 +14,9 @@ from typing import Any
 
 from runtime.engine import RunConfig, ThreadState
 from runtime.engine.context import DEFAULT_RECURSION_LIMIT
+from runtime.engine.history import history
 from runtime.engine.interrupts import PendingStep
-from runtime.engine.replay import chain, rebuild, states_forward
+from runtime.engine.replay import chain, rebuild
 from runtime.engine.turn import check_step_timeout
 from runtime.errors import CorruptCheckpointError, InvalidConfigError
 from runtime.graph.spec import START, GraphSpec
@@ -24,6 +25,7 @@ from runtime.retention import SweepResult, archive_thread, restore_thread
 from runtime.stats import RuntimeStatistics
 from runtime.supervisor import Durability, Strategy, Supervisor
 from stores import Store, codec
+from stores.records import CheckpointRow
 
 from .config import parse_config, thread_id_arg
 from .portal import portal_loop, register_closer, run_sync
@@ -391,28 +393,37 @@ class CompiledGraph:
         self._need_checkpointer("get_state_history")
         tid = cfg.thread_id
         before_seq = parse_config(before).checkpoint_id if before is not None else None
-        upto = cfg.checkpoint_id
-        paused: dict[int, PendingStep] = {}
-        rows = await self.supervisor.chain_rows(tid, None)
-        snaps = list(states_forward(rows, paused))
-        count = 0
-        for row, record, values in reversed(snaps):
-            if upto is not None and row.seq != upto:  # LangGraph: that checkpoint only
-                continue
-            if before_seq is not None and row.seq >= before_seq:
-                continue
-            meta = {"source": record.source, "step": record.step, **record.metadata}
-            if filter and any(meta.get(k) != v for k, v in filter.items()):
-                continue
-            if limit is not None and count >= limit:
-                break
-            count += 1
-            interrupts, per_task = _paused_interrupts(paused.get(row.seq), tuple(record.next))
+        sup = self.supervisor
+
+        def from_head(seq: int) -> dict[str, Any] | None:
+            # the newest checkpoint of a resident thread needs no rebuild
+            actor = sup.actor(tid)
+            head = actor.head if actor is not None else None
+            return head.copy_values() if head is not None and head.seq == seq else None
+
+        async def page(before: int | None, n: int) -> list[CheckpointRow]:
+            return await sup.history_page(tid, before, n)
+
+        async def load(seq: int) -> list[CheckpointRow]:
+            return await sup.chain_rows(tid, seq)
+
+        found = history(
+            tid,
+            page,
+            load,
+            before=before_seq,
+            only=cfg.checkpoint_id,  # LangGraph: that checkpoint only
+            filter=filter,
+            limit=limit,
+            head=from_head,
+        )
+        async for row, record, values, pending in found:
+            interrupts, per_task = _paused_interrupts(pending, tuple(record.next))
             yield snapshot(
                 tid,
                 row.seq,
                 row.parent,
-                codec.decode(codec.encode(values)),
+                values,
                 tuple(record.next),
                 record.step,
                 record.source,

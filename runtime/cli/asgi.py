@@ -31,13 +31,14 @@ from runtime.graph.types import Command
 from runtime.supervisor import DURABILITIES, STRATEGIES
 
 from .guard import DEFAULT_MAX_BODY, Guard, thread_id
-from .jsonio import output_json, snapshot_json, thread_json
+from .jsonio import dumps, output_json, snapshot_json, thread_json
 from .msgstream import SERVER_MODES, MessagesView, graph_modes
 from .protocol import (
     JSON,
     ClientGoneError,
     HistoryQuery,
     NotFoundError,
+    ResponseTooLargeError,
     RunCreate,
     StateUpdate,
     ThreadCreate,
@@ -125,8 +126,24 @@ def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
         raise ValidationError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
 
 
+#: LangGraph's server pages history at most 1000 states a request.
+HISTORY_MAX_LIMIT = 1000
+#: A history response's largest body: a long chat's states are each the whole conversation.
+HISTORY_MAX_BYTES = 64 * 1024 * 1024
+
+
 class Host:
-    """The graphs an app serves, by name, and the endpoints over them."""
+    """The graphs an app serves, by name, and the endpoints over them.
+
+    ``history_max_limit`` and ``history_max_bytes`` bound a history request: a larger
+    ``limit`` is refused (422), and a response stops before the state that would take it
+    past the byte cap (header ``X-History-Truncated: true``; the client pages on with
+    ``before`` set to the last checkpoint it got), or is refused (413) when the newest
+    state alone is over it.
+    """
+
+    history_max_limit = HISTORY_MAX_LIMIT
+    history_max_bytes = HISTORY_MAX_BYTES
 
     def __init__(
         self,
@@ -380,6 +397,11 @@ class Host:
                 )
             except ValueError as exc:
                 raise ValidationError(f"bad query: {exc}") from exc
+        if not 1 <= body.limit <= self.history_max_limit:
+            raise ValidationError(
+                f"limit must be between 1 and {self.history_max_limit}, got {body.limit}; "
+                "page on with 'before' set to the last checkpoint id of a page"
+            )
         _, graph, _ = await self.locate(tid, body.assistant_id)
         before = self._config(tid, body.before) if body.before else None
         snaps = graph.aget_state_history(
@@ -388,7 +410,29 @@ class Host:
             before=before,
             filter=body.metadata,
         )
-        return JSON([snapshot_json(s) async for s in snaps])
+        parts: list[bytes] = []
+        size, cap, truncated = 2, self.history_max_bytes, False
+        try:
+            async for s in snaps:
+                part = dumps(snapshot_json(s))
+                if size + len(part) > cap:
+                    if not parts:
+                        cid = s.config["configurable"]["checkpoint_id"]
+                        raise ResponseTooLargeError(
+                            f"checkpoint {cid} alone is {len(part)} bytes of JSON, over this "
+                            f"server's history limit of {cap} bytes; read it with "
+                            f"GET /threads/{{thread_id}}/state/{cid}"
+                        )
+                    truncated = True
+                    break
+                parts.append(part)
+                size += len(part) + 1
+        finally:
+            await snaps.aclose()  # type: ignore[attr-defined]  # an async generator
+        headers = {"X-History-Truncated": "true"} if truncated else None
+        return Response(
+            b"[" + b",".join(parts) + b"]", media_type="application/json", headers=headers
+        )
 
     # -- operations ----------------------------------------------------------------------
     async def ok(self, request: Request) -> Response:

@@ -48,6 +48,7 @@ __all__ = [
     "CommandBody",
     "HistoryQuery",
     "NotFoundError",
+    "ResponseTooLargeError",
     "RunCreate",
     "StateUpdate",
     "ThreadCreate",
@@ -133,6 +134,10 @@ class ValidationError(ValueError):
     """A request body or query that does not have the documented shape."""
 
 
+class ResponseTooLargeError(ValueError):
+    """One item of a response is over the server's size limit for it."""
+
+
 class ClientGoneError(Exception):
     """The client disconnected before its answer was ready (nobody reads the 499)."""
 
@@ -151,6 +156,7 @@ STATUS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int],
         422,
     ),
     ((MailboxFullError, StoreUnavailableError, ShuttingDownError), 503),
+    (ResponseTooLargeError, 413),
     (ClientGoneError, 499),
 )
 
@@ -167,7 +173,14 @@ _STORE_MESSAGES: tuple[tuple[type[StoreError], str], ...] = (
     (CorruptCheckpointError, "a stored checkpoint of this thread cannot be read"),
     (StaleOwnerError, "another process owns this thread now"),
 )
-_OURS = (SessionRuntimeError, NotFoundError, ThreadExistsError, ValidationError, ClientGoneError)
+_OURS = (
+    SessionRuntimeError,
+    NotFoundError,
+    ThreadExistsError,
+    ValidationError,
+    ClientGoneError,
+    ResponseTooLargeError,
+)
 #: The note the engine adds to a node's exception (runtime/engine/turn.py): names only.
 _NODE_NOTE = "raised by node "
 

@@ -10,7 +10,7 @@ from stores.errors import CorruptCheckpointError
 from stores.records import Checkpoint, CheckpointRow
 
 from .interrupts import PENDING, PendingStep
-from .state import MIN_SNAPSHOT_SPACING, ThreadState, apply_changes
+from .state import MIN_SNAPSHOT_SPACING, ThreadState, apply_changes, apply_owned
 
 
 def decode_row(row: CheckpointRow) -> Checkpoint:
@@ -38,11 +38,20 @@ def _snapshot_values(row: CheckpointRow, record: Checkpoint) -> dict[str, Any]:
     return values
 
 
-def _apply(values: dict[str, Any], row: CheckpointRow, record: Checkpoint) -> None:
+def _apply(
+    values: dict[str, Any],
+    row: CheckpointRow,
+    record: Checkpoint,
+    owned: set[int] | None = None,
+) -> None:
     """Replay ``record``'s changes onto ``values``; changes that cannot apply (an append to
-    a channel that holds no list) are damage, reported as such."""
+    a channel that holds no list) are damage, reported as such. With ``owned`` (see
+    ``apply_owned``), lists this rebuild made are extended in place."""
     try:
-        apply_changes(values, record.changes)
+        if owned is None:
+            apply_changes(values, record.changes)
+        else:
+            apply_owned(values, record.changes, owned)
     except (TypeError, ValueError, AttributeError) as exc:
         raise CorruptCheckpointError(
             f"the changes of checkpoint {row.seq} do not apply to its parent's state ({exc})",
@@ -93,9 +102,10 @@ def rebuild(rows: list[CheckpointRow]) -> tuple[dict[str, Any], Checkpoint]:
     first = rows[0]
     record = decode_row(first)
     values = _snapshot_values(first, record)
+    owned: set[int] = set()
     for row in rows[1:]:
         record = decode_row(row)
-        _apply(values, row, record)
+        _apply(values, row, record, owned)
     return values, record
 
 
@@ -124,8 +134,9 @@ def checkout(head: ThreadState, path: list[CheckpointRow], *, top: int) -> Threa
                 "a pending step has no checkpoint before it", thread_id=head.thread_id
             )
     values = _snapshot_values(path[0], records[0])
+    owned: set[int] = set()
     for row, record in zip(path[1:], records[1:], strict=True):
-        _apply(values, row, record)
+        _apply(values, row, record, owned)
     last, record = path[-1], records[-1]
     head.reset(values)
     head.seq = last.seq

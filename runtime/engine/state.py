@@ -14,7 +14,7 @@ conversation costs about what a turn on a short one does.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Any, NamedTuple
 
 import msgspec
@@ -65,6 +65,7 @@ class ThreadState:
         "_deep",
         "_dicts",
         "_encoded",
+        "_items",
         "_shallow",
         "base",
         "checkpoint_at",
@@ -144,14 +145,39 @@ class ThreadState:
         """Channels holding a list of flat dicts: copying each dict makes a private copy."""
         self._deep: tuple[str, ...] = ()
         """Channels holding anything else but an atom: copies go through the codec."""
+        self._items: dict[str, tuple[int, bytes]] = _NO_ITEMS
+        """For deep channels holding a list: the item count and the items' encodings, one
+        after the other, kept up to date on appends once made (see :meth:`encoded`).
+        Replaced, never changed in place (``become`` shares it)."""
 
     # -- copies ------------------------------------------------------------------------
     def encoded(self) -> bytes:
-        """The values, encoded; cached until the next change."""
+        """The values, encoded; cached until the next change.
+
+        A list in a deep channel (LangChain messages) is encoded from its items' cached
+        encodings: a turn that appends a message encodes that message, not the whole chat
+        again for each copy of the state.
+        """
         enc = self._encoded
         if enc is None:
-            enc = self._encoded = codec.encode(self.values)
+            enc = self._encoded = self._encode()
         return enc
+
+    def _encode(self) -> bytes:
+        values = self.values
+        lists = [ch for ch in self._deep if type(values.get(ch)) is list]
+        if not lists:
+            return codec.encode(values)
+        items = dict(self._items)
+        wire = dict(values)
+        for ch in lists:
+            value = values[ch]
+            got = items.get(ch)
+            if got is None or got[0] != len(value):
+                got = items[ch] = (len(value), b"".join(map(codec.encode, value)))
+            wire[ch] = msgspec.Raw(_array_header(got[0]) + got[1])
+        self._items = items
+        return codec.encode(wire)
 
     def become(self, other: ThreadState) -> None:
         """Take ``other``'s checkpoint state, keeping identity, flush and lifecycle fields."""
@@ -165,6 +191,7 @@ class ThreadState:
         self.values = values
         self._encoded = None
         self._shallow = self._dicts = self._deep = ()
+        self._items = _NO_ITEMS
         self._track([(ch, SET, v) for ch, v in values.items()])
 
     def copy_values(self) -> dict[str, Any]:
@@ -181,7 +208,10 @@ class ThreadState:
 
     def _track(self, changes: list[Change]) -> None:
         """Keep ``_shallow``/``_dicts``/``_deep`` right for ``changes`` just made."""
+        items = self._items
         for ch, op, value in changes:
+            if items and ch in items:
+                items = self._items = _extend_items(items, ch, op, value)
             if op == APPEND:
                 if ch in self._shallow:
                     if set(map(type, value)) <= _ATOMS:  # _all_atoms, without a call
@@ -242,7 +272,7 @@ class ThreadState:
                 and len(new) >= len(old)
             ):
                 n = len(old)
-                if n and new[:n] != old:
+                if n and (new[:n] != old if n < _LONG else not _starts_with(new, old)):
                     changes.append((ch, SET, new))
                 elif len(new) > n:
                     changes.append((ch, APPEND, new[n:]))
@@ -446,6 +476,57 @@ class ThreadState:
 
 
 _MISSING: Any = object()
+#: From this length on, a grown list is compared with the old one without a slice.
+_LONG = 512
+_NO_ITEMS: dict[str, tuple[int, bytes]] = {}
+
+
+def _extend_items(
+    items: dict[str, tuple[int, bytes]], ch: str, op: int, value: Any
+) -> dict[str, tuple[int, bytes]]:
+    """``items`` after a change to ``ch``: an append adds the new items' encodings; a set
+    drops the channel (encoded anew when next needed)."""
+    out = dict(items)
+    if op == APPEND and type(value) is list:
+        try:
+            count, blob = out[ch]
+            out[ch] = (count + len(value), blob + b"".join(map(codec.encode, value)))
+            return out
+        except (TypeError, ValueError, OverflowError):
+            pass  # stored already, so not expected; encoded from the values when needed
+    del out[ch]
+    return out
+
+
+def _array_header(n: int) -> bytes:
+    """The msgpack header of an array of ``n`` items."""
+    if n < 16:
+        return bytes((0x90 | n,))
+    if n < 0x10000:
+        return b"\xdc" + n.to_bytes(2, "big")
+    return b"\xdd" + n.to_bytes(4, "big")
+
+
+def _starts_with(new: list[Any], old: list[Any]) -> bool:
+    """Whether ``new`` begins with the items of ``old`` (``new[:len(old)] == old``).
+
+    Without the slice: a slice of a long list touches every item's reference count twice
+    (a cache miss each on a long conversation, the biggest cost of a turn at 20,000
+    messages), while comparing two lists of one length skips items that are the same
+    object. ``new`` is cut to ``old``'s length for the comparison and made whole again
+    before anything else runs: it is a value a node returned, applied on the actor.
+    """
+    n = len(old)
+    if len(new) == n:
+        return new == old
+    tail = new[n:]
+    del new[n:]
+    try:
+        return new == old
+    finally:
+        new += tail
+
+
 #: A row without the Python-level ``__new__`` that namedtuples have (once per checkpoint).
 _new_row = tuple.__new__
 
@@ -477,3 +558,50 @@ def apply_changes(values: dict[str, Any], changes: list[Change]) -> None:
             values[ch] = [*cur, *value] if cur else list(value)
         else:
             values[ch] = value
+
+
+def private_copy(values: dict[str, Any], flat: Container[str]) -> dict[str, Any]:
+    """A deep copy of ``values`` that shares nothing mutable with it (history's states).
+
+    ``flat`` names the channels known to hold a list of atoms: those are copied shallowly
+    and atoms are shared, as :meth:`ThreadState.copy_values` does; any other value goes
+    through the codec.
+    """
+    out: dict[str, Any] = {}
+    deep: dict[str, Any] = {}
+    for ch, value in values.items():
+        if ch in flat:
+            out[ch] = value[:]
+        elif type(value) in _ATOMS:
+            out[ch] = value
+        else:
+            deep[ch] = value
+    if deep:
+        out.update(codec.decode(codec.encode(deep)))
+        out = {ch: out[ch] for ch in values}  # the order of the values
+    return out
+
+
+def apply_owned(values: dict[str, Any], changes: list[Change], owned: set[int]) -> None:
+    """:func:`apply_changes` onto ``values`` decoded for one rebuild alone (a snapshot's),
+    record after record with the same ``owned`` set.
+
+    A list is copied the first time it is appended to, then extended in place: a rebuild
+    across thousands of deltas of a long chat costs the deltas, not a copy of the whole
+    list per delta. Lists from the records (set values) are never changed. ``owned``: ids
+    of the lists made here that are in ``values`` now.
+    """
+    for ch, op, value in changes:
+        if ch.startswith("__"):
+            continue
+        cur = values.get(ch)
+        if op == APPEND:
+            if cur and id(cur) in owned:
+                cur.extend(value)
+                continue
+            new = [*cur, *value] if cur else list(value)
+            owned.add(id(new))
+        else:
+            new = value
+        owned.discard(id(cur))  # replaced: its id may be taken by a new object
+        values[ch] = new
