@@ -10,6 +10,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from runtime.engine import RunConfig, ThreadState
@@ -163,25 +164,12 @@ class CompiledGraph:
             cfg.context = context
         if step_timeout is not None:
             cfg.step_timeout = check_step_timeout(step_timeout)
-        if request_id is not None:
-            return await self._requests.once(
-                self,
-                cfg,
-                check_request_id(request_id),
-                lambda: sup.turn(
-                    input,
-                    cfg,
-                    durability=durability,
-                    multitask_strategy=multitask_strategy,
-                    interrupt_before=self._nodes(interrupt_before),
-                    interrupt_after=self._nodes(interrupt_after),
-                ),
-            )
-        if interrupt_before is None and interrupt_after is None:
+        if request_id is None and interrupt_before is None and interrupt_after is None:
             return await sup.turn(
                 input, cfg, durability=durability, multitask_strategy=multitask_strategy
             )
-        return await sup.turn(
+        turn = partial(
+            sup.turn,
             input,
             cfg,
             durability=durability,
@@ -189,6 +177,9 @@ class CompiledGraph:
             interrupt_before=self._nodes(interrupt_before),
             interrupt_after=self._nodes(interrupt_after),
         )
+        if request_id is None:
+            return await turn()
+        return await self._requests.once(self, cfg, check_request_id(request_id), turn)
 
     def _nodes(self, names: str | Sequence[str] | None) -> frozenset[str] | None:
         if names is None:
