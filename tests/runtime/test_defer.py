@@ -27,7 +27,8 @@ def build(lib: str, shape: str, saver: Any) -> Any:
         return lambda state: {"log": [name]}
 
     b = graph_cls(State)
-    for name in ("a", "b", "b2", "b3", "c", "d"):
+    names = ("a", "b", "b2", "b3", "c", "d") if shape == "long" else ("a", "b", "b2", "c", "d")
+    for name in names:
         b.add_node(name, node(name), defer=(name == "d"))
     b.add_edge(start, "a")
     b.add_edge("a", "b")
