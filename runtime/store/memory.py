@@ -39,8 +39,16 @@ def _no_loop() -> None:
     return None
 
 
-class InMemoryStore(MemoryStore):
-    """LangGraph's ``InMemoryStore``: namespaced JSON items in this process."""
+class InMemoryStore(MemoryStore, BaseStore):
+    """LangGraph's ``InMemoryStore``: namespaced JSON items in this process.
+
+    A store (what ``compile(store=...)`` takes) that is also its own ``BaseStore`` face,
+    whose blocking calls run at once: a memory store's item calls never wait.
+    """
+
+    # LangGraph's InMemoryStore lists items in the order they were added, and keeps listing
+    # a namespace whose items were all deleted
+    _drop_empty_namespaces = False
 
     def __init__(self, *, index: Any = None) -> None:
         if index is not None:
@@ -49,89 +57,18 @@ class InMemoryStore(MemoryStore):
                 "in session-actors; without an index, search(query=...) ignores the query, "
                 "as LangGraph's does"
             )
-        super().__init__()
-        self._face = BaseStore(self, _no_loop)
+        MemoryStore.__init__(self)
+        BaseStore.__init__(self, self, _no_loop)
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return _done(coro)
 
     def _check_open(self) -> None:
         # always usable, as LangGraph's: a graph closing it keeps it readable for the app
         return None
 
-    # LangGraph's InMemoryStore lists items in the order they were added, and keeps listing
-    # a namespace whose items were all deleted
-    _drop_empty_namespaces = False
-
     def _search_order(self, found: list[Any]) -> list[Any]:
         return found
-
-    async def aput(self, namespace: tuple[str, ...], key: str, value: dict[str, Any]) -> None:
-        await self._face.aput(namespace, key, value)
-
-    async def aget(self, namespace: tuple[str, ...], key: str) -> Item | None:
-        return await self._face.aget(namespace, key)
-
-    async def adelete(self, namespace: tuple[str, ...], key: str) -> None:
-        await self._face.adelete(namespace, key)
-
-    async def asearch(
-        self,
-        namespace_prefix: tuple[str, ...],
-        /,
-        *,
-        query: str | None = None,
-        filter: dict[str, Any] | None = None,
-        limit: int = 10,
-        offset: int = 0,
-    ) -> list[SearchItem]:
-        return await self._face.asearch(
-            namespace_prefix, query=query, filter=filter, limit=limit, offset=offset
-        )
-
-    async def alist_namespaces(
-        self,
-        *,
-        prefix: tuple[str, ...] | None = None,
-        max_depth: int | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[tuple[str, ...]]:
-        return await self._face.alist_namespaces(
-            prefix=prefix, max_depth=max_depth, limit=limit, offset=offset
-        )
-
-    def put(self, namespace: tuple[str, ...], key: str, value: dict[str, Any]) -> None:
-        _done(self.aput(namespace, key, value))
-
-    def get(self, namespace: tuple[str, ...], key: str) -> Item | None:
-        return _done(self.aget(namespace, key))
-
-    def delete(self, namespace: tuple[str, ...], key: str) -> None:
-        _done(self.adelete(namespace, key))
-
-    def search(
-        self,
-        namespace_prefix: tuple[str, ...],
-        /,
-        *,
-        query: str | None = None,
-        filter: dict[str, Any] | None = None,
-        limit: int = 10,
-        offset: int = 0,
-    ) -> list[SearchItem]:
-        return _done(
-            self.asearch(namespace_prefix, query=query, filter=filter, limit=limit, offset=offset)
-        )
-
-    def list_namespaces(
-        self,
-        *,
-        prefix: tuple[str, ...] | None = None,
-        max_depth: int | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[tuple[str, ...]]:
-        return _done(
-            self.alist_namespaces(prefix=prefix, max_depth=max_depth, limit=limit, offset=offset)
-        )
 
 
 if not TYPE_CHECKING:  # so that mypy flags a name that is not built
